@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+
+namespace MmProxy.ProxyProtocol.Internal;
+
+/// <summary>Allocation-free text forms of IP addresses (IPv6 per RFC 5952, lowercase, longest zero run compressed).</summary>
+internal static class IPTextFormatter
+{
+    private const string HexDigits = "0123456789abcdef";
+
+    /// <summary>Writes "a.b.c.d"; destination must hold 15 chars.</summary>
+    public static int FormatIPv4(ReadOnlySpan<byte> address, Span<char> destination)
+    {
+        int n = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            if (i > 0)
+            {
+                destination[n++] = '.';
+            }
+
+            n += FormatDecimal(address[i], destination[n..]);
+        }
+
+        return n;
+    }
+
+    /// <summary>Writes the RFC 5952 form; destination must hold 45 chars.</summary>
+    public static int FormatIPv6(ReadOnlySpan<byte> address, Span<char> destination)
+    {
+        Span<ushort> groups = stackalloc ushort[8];
+        for (int i = 0; i < 8; i++)
+        {
+            groups[i] = BinaryPrimitives.ReadUInt16BigEndian(address[(i * 2)..]);
+        }
+
+        // IPv4-mapped addresses read best in their mixed form, as IPAddress prints them.
+        bool mapped = groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 && groups[5] == 0xFFFF;
+        int groupCount = mapped ? 6 : 8;
+
+        int bestStart = -1, bestLength = 0;
+        for (int i = 0; i < groupCount;)
+        {
+            if (groups[i] != 0)
+            {
+                i++;
+                continue;
+            }
+
+            int start = i;
+            while (i < groupCount && groups[i] == 0)
+            {
+                i++;
+            }
+
+            if (i - start > bestLength)
+            {
+                bestStart = start;
+                bestLength = i - start;
+            }
+        }
+
+        if (bestLength < 2)
+        {
+            bestStart = -1;
+        }
+
+        int n = 0;
+        for (int i = 0; i < groupCount; i++)
+        {
+            if (i == bestStart)
+            {
+                destination[n++] = ':';
+                destination[n++] = ':';
+                i += bestLength - 1;
+                continue;
+            }
+
+            if (i > 0 && i != bestStart + bestLength)
+            {
+                destination[n++] = ':';
+            }
+
+            n += FormatHex(groups[i], destination[n..]);
+        }
+
+        if (mapped)
+        {
+            if (bestStart + bestLength != groupCount)
+            {
+                destination[n++] = ':';
+            }
+
+            n += FormatIPv4(address[12..], destination[n..]);
+        }
+
+        return n;
+    }
+
+    private static int FormatDecimal(byte value, Span<char> destination)
+    {
+        int n = 0;
+        if (value >= 100)
+        {
+            destination[n++] = (char)('0' + (value / 100));
+        }
+
+        if (value >= 10)
+        {
+            destination[n++] = (char)('0' + (value / 10 % 10));
+        }
+
+        destination[n++] = (char)('0' + (value % 10));
+        return n;
+    }
+
+    private static int FormatHex(ushort value, Span<char> destination)
+    {
+        int n = 0;
+        bool started = false;
+        for (int shift = 12; shift >= 0; shift -= 4)
+        {
+            int digit = (value >> shift) & 0xF;
+            if (digit != 0 || started || shift == 0)
+            {
+                destination[n++] = HexDigits[digit];
+                started = true;
+            }
+        }
+
+        return n;
+    }
+}
