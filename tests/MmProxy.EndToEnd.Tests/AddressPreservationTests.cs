@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MmProxy.EndToEnd.Tests.Infrastructure;
+
+namespace MmProxy.EndToEnd.Tests;
+
+/// <summary>
+/// The point of mmproxy: behind a real load balancer, the upstream sees the client's own address
+/// and port, for IPv4 and IPv6 clients, through HAProxy (v1 and v2) and nginx.
+/// </summary>
+public sealed class AddressPreservationTests
+{
+    public static TheoryData<string, string> Balancers => new()
+    {
+        { "haproxy-v1", "ipv4" }, { "haproxy-v1", "ipv6" },
+        { "haproxy-v2", "ipv4" }, { "haproxy-v2", "ipv6" },
+        { "nginx", "ipv4" }, { "nginx", "ipv6" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Balancers))]
+    public Task Upstream_sees_client_address_and_port_through_balancer(string balancer, string family) => E2E.RunAsync(async net =>
+    {
+        AddressFamily af = family == "ipv6" ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        // The balancer reaches mmproxy over the server's loopback of the same family.
+        string loopback = af == AddressFamily.InterNetworkV6 ? "::1" : "127.0.0.1";
+        Upstream upstream = net.StartUpstream(Handlers.Echo);
+        await net.StartProxyAsync(listen: loopback);
+        string target = TestNetwork.Endpoint(loopback, TestNetwork.ProxyPort);
+        _ = balancer switch
+        {
+            "haproxy-v1" => await net.StartHaProxyAsync(target + " send-proxy"),
+            "haproxy-v2" => await net.StartHaProxyAsync(target + " send-proxy-v2"),
+            _ => await net.StartNginxAsync(target),
+        };
+
+        const int clientPort = 41000;
+        using Socket client = await net.ConnectFromClientAsync(new IPEndPoint(net.Server(af), TestNetwork.BalancerPort), clientPort);
+        byte[] hello = Encoding.ASCII.GetBytes($"hello from {balancer} {family}");
+        await Streams.SendAllAsync(client, hello);
+        byte[] echoed = await Streams.ReceiveExactlyAsync(client, hello.Length);
+
+        UpstreamConnection seen = await upstream.NextAsync();
+        Assert.Equal(new IPEndPoint(net.Client(af), clientPort), seen.Remote);
+        Assert.Equal(hello, echoed);
+        Assert.Equal(1, upstream.AcceptedCount);
+    });
+}

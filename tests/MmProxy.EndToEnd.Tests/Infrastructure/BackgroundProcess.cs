@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace MmProxy.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// A long-running process (proxy, HAProxy, nginx) whose stdout and stderr are kept, so a failing
+/// test can print them. Disposal kills it and its children.
+/// </summary>
+internal sealed class BackgroundProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private BackgroundProcess(string label, string commandLine, Process process)
+    {
+        Label = label;
+        CommandLine = commandLine;
+        _process = process;
+    }
+
+    public string Label { get; }
+    public string CommandLine { get; }
+    public int Id => _process.Id;
+    public bool HasExited => _exited.Task.IsCompleted;
+    public Task Exited => _exited.Task;
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static BackgroundProcess Start(string label, string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (string a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+        string line = fileName + " " + string.Join(' ', info.ArgumentList);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var result = new BackgroundProcess(label, line, process);
+        process.OutputDataReceived += (_, e) => result.Append("out", e.Data);
+        process.ErrorDataReceived += (_, e) => result.Append("err", e.Data);
+        process.Exited += (_, _) => result._exited.TrySetResult();
+        if (!process.Start())
+        {
+            throw new InvalidOperationException("could not start " + line);
+        }
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return result;
+    }
+
+    private void Append(string stream, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.Append(stream).Append("| ").AppendLine(line);
+        }
+    }
+
+    public string Describe()
+    {
+        string state = HasExited ? $"exited {_process.ExitCode}" : "running";
+        return $"=== {Label} ({state}): {CommandLine}\n{Output}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!HasExited)
+        {
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Reported through Describe(); nothing more to do.
+            }
+        }
+        _process.Dispose();
+    }
+}
