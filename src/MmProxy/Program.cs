@@ -1,1 +1,3 @@
-return 0;
+using MmProxy.Cli;
+
+return await CommandLineApp.RunAsync(args).ConfigureAwait(false);

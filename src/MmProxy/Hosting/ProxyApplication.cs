@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using MmProxy.Configuration;
+using MmProxy.Diagnostics;
+using MmProxy.Interop;
+using MmProxy.Tcp;
+
+namespace MmProxy.Hosting;
+
+/// <summary>
+/// Runs the proxy: logging, allowed subnets, a capability check, listeners, then waits for
+/// SIGINT/SIGTERM (exit 0 after closing the listeners) or a fatal listener error (exit 1).
+/// </summary>
+internal static class ProxyApplication
+{
+    public static async Task<int> RunAsync(ProxyOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        long started = Stopwatch.GetTimestamp();
+        using ILoggerFactory loggerFactory = LoggingSetup.Create(options.LogFormat, options.Verbosity);
+        ILogger log = loggerFactory.CreateLogger(LogCategories.Proxy);
+        ProxyLog.Starting(log, Version, options.Protocol == TransportProtocol.Udp ? "udp" : "tcp",
+            options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
+
+        if (!TryLoadSubnets(options, log, out AllowedSubnetsProvider? subnets))
+        {
+            return ExitCodes.Failure;
+        }
+
+        if (CheckTransparentAllowed() is { } capabilityError)
+        {
+            ProxyLog.StartupFailed(log, capabilityError);
+            return ExitCodes.Failure;
+        }
+
+        if (options.Protocol == TransportProtocol.Udp)
+        {
+            ProxyLog.StartupFailed(log, "UDP mode (-p udp) is not available in this build yet");
+            return ExitCodes.Failure;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        string? stopSignal = null;
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        var counters = new ProxyCounters();
+        int backlog = options.Backlog ?? KernelLimits.MaxListenBacklog();
+        TcpListenerGroup? listeners = TcpListenerGroup.Open(options.ListenEndPoint, options.Listeners, backlog, log, counters, out string? listenError);
+        if (listeners is null)
+        {
+            ProxyLog.StartupFailed(log, listenError!);
+            return ExitCodes.Failure;
+        }
+
+        int exitCode = ExitCodes.Success;
+        await using (listeners.ConfigureAwait(false))
+        {
+            var handler = new TcpConnectionHandler(options, subnets!, loggerFactory, counters);
+            listeners.Start(handler);
+            ProxyLog.Listening(log, listeners.EndPoint, listeners.Count, listeners.Backlog);
+            ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+            Task stopped = Task.Delay(Timeout.Infinite, stop.Token);
+            Task first = await Task.WhenAny(stopped, listeners.Completion).ConfigureAwait(false);
+            if (first == listeners.Completion)
+            {
+                exitCode = ExitCodes.Failure;
+            }
+            else
+            {
+                ProxyLog.Stopping(log, stopSignal ?? "Cancellation");
+            }
+        }
+
+        ProxyLog.Stopped(log, counters.Accepted, counters.Active);
+        return exitCode;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            // We handle it: no default termination before listeners are closed.
+            context.Cancel = true;
+            stopSignal = context.Signal.ToString();
+            stop.Cancel();
+        }
+    }
+
+    private static string Version =>
+        typeof(ProxyApplication).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private static bool TryLoadSubnets(ProxyOptions options, ILogger log, out AllowedSubnetsProvider? provider)
+    {
+        provider = null;
+        if (options.AllowedSubnetsPath is null)
+        {
+            ProxyLog.AllowingEveryone(log);
+            provider = new AllowedSubnetsProvider(AllowedSubnets.AllowAll);
+            return true;
+        }
+
+        AllowedSubnetsLoadResult loaded = AllowedSubnetsLoader.LoadFile(options.AllowedSubnetsPath);
+        foreach (string warning in loaded.Warnings)
+        {
+            ProxyLog.ConfigurationWarning(log, warning);
+        }
+
+        if (!loaded.Succeeded)
+        {
+            ProxyLog.StartupFailed(log, loaded.Error!);
+            return false;
+        }
+
+        ProxyLog.SubnetsLoaded(log, loaded.Subnets!.Networks.Count, options.AllowedSubnetsPath);
+        provider = new AllowedSubnetsProvider(loaded.Subnets);
+        return true;
+    }
+
+    /// <summary>Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later.</summary>
+    private static string? CheckTransparentAllowed()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        int errno = LinuxSocketOptions.SetTransparent(probe);
+        if (errno == 0)
+        {
+            return null;
+        }
+
+        return errno is Errno.EPERM or Errno.EACCES
+            ? $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep on the binary, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)"
+            : $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}";
+    }
+}

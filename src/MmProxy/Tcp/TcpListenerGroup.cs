@@ -1,0 +1,252 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using MmProxy.Diagnostics;
+using MmProxy.Interop;
+
+namespace MmProxy.Tcp;
+
+/// <summary>
+/// N listening sockets on one address (SO_REUSEPORT when N &gt; 1, so the kernel spreads
+/// connections), each with its own accept loop. Accept errors from resource exhaustion (EMFILE,
+/// ENFILE, ENOBUFS, ENOMEM) are logged at most once a second, backed off and survived; anything
+/// else ends <see cref="Completion"/> with the error, which the host turns into a non-zero exit.
+/// </summary>
+internal sealed class TcpListenerGroup : IAsyncDisposable
+{
+    private const int MinBackoffMs = 10;
+    private const int MaxBackoffMs = 1000;
+
+    private readonly Socket[] _sockets;
+    private readonly ILogger _log;
+    private readonly ProxyCounters _counters;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task[] _loops = [];
+    private long _lastAcceptErrorLog = long.MinValue;
+    private long _suppressedAcceptErrors;
+
+    private TcpListenerGroup(Socket[] sockets, IPEndPoint endPoint, int backlog, ILogger log, ProxyCounters counters)
+    {
+        _sockets = sockets;
+        EndPoint = endPoint;
+        Backlog = backlog;
+        _log = log;
+        _counters = counters;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public int Backlog { get; }
+
+    public int Count => _sockets.Length;
+
+    /// <summary>Faults when a listener dies (the proxy must exit non-zero); never completes otherwise.</summary>
+    public Task Completion => _fatal.Task;
+
+    /// <summary>Opens and binds all sockets, or returns an error message with the fix.</summary>
+    public static TcpListenerGroup? Open(IPEndPoint endPoint, int count, int backlog, ILogger log, ProxyCounters counters, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var sockets = new List<Socket>(count);
+        error = null;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Socket? socket = OpenOne(endPoint, count > 1, backlog, out error);
+                if (socket is null)
+                {
+                    return null;
+                }
+
+                sockets.Add(socket);
+                if (endPoint.Port == 0 && i == 0 && count > 1)
+                {
+                    // Port 0: the others must share the port the kernel picked for the first.
+                    endPoint = (IPEndPoint)socket.LocalEndPoint!;
+                }
+            }
+
+            var group = new TcpListenerGroup([.. sockets], (IPEndPoint)sockets[0].LocalEndPoint!, backlog, log, counters);
+            sockets.Clear();
+            return group;
+        }
+        finally
+        {
+            foreach (Socket socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    private static Socket? OpenOne(IPEndPoint endPoint, bool reusePort, int backlog, out string? error)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // [::] takes IPv4 too, as Go does; a specific IPv6 address is unaffected.
+                socket.DualMode = endPoint.Address.Equals(IPAddress.IPv6Any);
+            }
+
+            int errno = LinuxSocketOptions.SetReuseAddress(socket);
+            if (errno == 0 && reusePort)
+            {
+                errno = LinuxSocketOptions.SetReusePort(socket);
+            }
+
+            if (errno != 0)
+            {
+                error = $"cannot prepare the listening socket for {endPoint}: {Errno.Describe(errno)}";
+                socket.Dispose();
+                return null;
+            }
+
+            socket.Bind(endPoint);
+            socket.Listen(backlog);
+            error = null;
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            error = ex.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse =>
+                    $"cannot listen on {endPoint}: the address is already in use: another process holds it (see `ss -ltnp 'sport = :{endPoint.Port}'`)",
+                SocketError.AddressNotAvailable =>
+                    $"cannot listen on {endPoint}: the address is not assigned to any interface of this host",
+                SocketError.AccessDenied =>
+                    $"cannot listen on {endPoint}: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE",
+                _ => $"cannot listen on {endPoint}: {DescribeSocketError(ex.SocketErrorCode)}",
+            };
+            return null;
+        }
+    }
+
+    /// <summary>Starts the accept loops; each accepted socket goes to <paramref name="onAccepted"/>.</summary>
+    public void Start(TcpConnectionHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var loops = new Task[_sockets.Length];
+        for (int i = 0; i < _sockets.Length; i++)
+        {
+            loops[i] = AcceptLoopAsync(_sockets[i], handler);
+        }
+
+        _loops = loops;
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, TcpConnectionHandler handler)
+    {
+        // Leave the caller's (startup) thread at once.
+        await Task.Yield();
+        int backoffMs = 0;
+        CancellationToken stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await listener.AcceptAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex) when (stopping.IsCancellationRequested || ex.SocketErrorCode == SocketError.OperationAborted)
+            {
+                return;
+            }
+            catch (SocketException ex) when (IsTransient(ex.SocketErrorCode))
+            {
+                _counters.OnAcceptError();
+                backoffMs = backoffMs == 0 ? MinBackoffMs : Math.Min(backoffMs * 2, MaxBackoffMs);
+                LogAcceptError(ex.SocketErrorCode, backoffMs);
+                try
+                {
+                    await Task.Delay(backoffMs, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The client gave up while queued: nothing to do.
+                continue;
+            }
+            catch (Exception ex)
+            {
+                ProxyLog.ListenerFailed(_log, EndPoint, ex.Message, ex);
+                _fatal.TrySetException(ex);
+                return;
+            }
+
+            backoffMs = 0;
+            handler.OnAccepted(accepted);
+        }
+    }
+
+    private static bool IsTransient(SocketError error) =>
+        error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable or SocketError.SystemNotReady
+            or SocketError.ProcessLimit or SocketError.TryAgain or SocketError.Interrupted or SocketError.NetworkDown
+            or SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.HostDown;
+
+    private void LogAcceptError(SocketError error, int backoffMs)
+    {
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref _lastAcceptErrorLog);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref _lastAcceptErrorLog, now, last) != last)
+        {
+            Interlocked.Increment(ref _suppressedAcceptErrors);
+            return;
+        }
+
+        long suppressed = Interlocked.Exchange(ref _suppressedAcceptErrors, 0);
+        string what = error == SocketError.TooManyOpenSockets
+            ? DescribeSocketError(error) + ": raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)"
+            : DescribeSocketError(error);
+        ProxyLog.AcceptFailed(_log, EndPoint, what, backoffMs, suppressed);
+    }
+
+    private static string DescribeSocketError(SocketError error)
+    {
+        int errno = Errno.FromSocketError(error);
+        return errno != 0 ? Errno.Describe(errno) : error.ToString();
+    }
+
+    /// <summary>Stops accepting and closes the listening sockets (connections already accepted go on).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (Socket socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stopping.Dispose();
+        }
+    }
+}
