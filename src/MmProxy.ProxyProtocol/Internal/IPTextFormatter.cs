@@ -33,8 +33,8 @@ internal static class IPTextFormatter
             groups[i] = BinaryPrimitives.ReadUInt16BigEndian(address[(i * 2)..]);
         }
 
-        // IPv4-mapped addresses read best in their mixed form, as IPAddress prints them.
-        bool mapped = groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 && groups[5] == 0xFFFF;
+        // Same choice of mixed (embedded IPv4) form as IPAddress.ToString, so logs read the same.
+        bool mapped = HasEmbeddedIPv4(groups);
         int groupCount = mapped ? 6 : 8;
 
         int bestStart = -1, bestLength = 0;
@@ -94,6 +94,18 @@ internal static class IPTextFormatter
         }
 
         return n;
+    }
+
+    // IPv4-compatible, IPv4-mapped, SIIT (::ffff:0:a.b.c.d) and ISATAP (…:0:5efe:a.b.c.d).
+    private static bool HasEmbeddedIPv4(ReadOnlySpan<ushort> g)
+    {
+        if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[6] != 0 &&
+            ((g[4] == 0 && g[5] is 0 or 0xFFFF) || (g[4] == 0xFFFF && g[5] == 0)))
+        {
+            return true;
+        }
+
+        return g[4] == 0 && g[5] == 0x5EFE;
     }
 
     private static int FormatDecimal(byte value, Span<char> destination)
