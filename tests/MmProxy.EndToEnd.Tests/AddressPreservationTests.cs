@@ -46,4 +46,24 @@ public sealed class AddressPreservationTests
         Assert.Equal(hello, echoed);
         Assert.Equal(1, upstream.AcceptedCount);
     });
+
+    [Theory]
+    [InlineData("ipv4")]
+    [InlineData("ipv6")]
+    public Task HaProxy_local_health_checks_reach_upstream_unspoofed(string family) => E2E.RunAsync(async net =>
+    {
+        string loopback = family == "ipv6" ? "::1" : "127.0.0.1";
+        Upstream upstream = net.StartUpstream(Handlers.Sink);
+        await net.StartProxyAsync(listen: loopback);
+        // check-send-proxy on a send-proxy-v2 server: every check carries a v2 LOCAL header.
+        await net.StartHaProxyAsync(TestNetwork.Endpoint(loopback, TestNetwork.ProxyPort) + " send-proxy-v2 check check-send-proxy inter 200ms");
+
+        // No client connects: everything the upstream accepts is a health check.
+        for (int i = 0; i < 3; i++)
+        {
+            UpstreamConnection check = await upstream.NextAsync(TimeSpan.FromSeconds(5));
+            Assert.True(IPAddress.IsLoopback(check.Remote.Address),
+                $"health check {i} reached the upstream from {check.Remote}, expected the proxy's own loopback address");
+        }
+    });
 }
