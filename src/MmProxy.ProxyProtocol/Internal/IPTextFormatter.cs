@@ -24,8 +24,11 @@ internal static class IPTextFormatter
         return n;
     }
 
-    /// <summary>Writes the RFC 5952 form; destination must hold 45 chars.</summary>
-    public static int FormatIPv6(ReadOnlySpan<byte> address, Span<char> destination)
+    /// <summary>
+    /// Writes the RFC 5952 form; destination must hold 45 chars. Without <paramref name="allowIsatap"/>
+    /// the ISATAP mixed form (up to 41 chars) is not used: two of them would not fit a v1 line.
+    /// </summary>
+    public static int FormatIPv6(ReadOnlySpan<byte> address, Span<char> destination, bool allowIsatap = true)
     {
         Span<ushort> groups = stackalloc ushort[8];
         for (int i = 0; i < 8; i++)
@@ -34,7 +37,7 @@ internal static class IPTextFormatter
         }
 
         // Same choice of mixed (embedded IPv4) form as IPAddress.ToString, so logs read the same.
-        bool mapped = HasEmbeddedIPv4(groups);
+        bool mapped = HasEmbeddedIPv4(groups, allowIsatap);
         int groupCount = mapped ? 6 : 8;
 
         int bestStart = -1, bestLength = 0;
@@ -97,7 +100,7 @@ internal static class IPTextFormatter
     }
 
     // IPv4-compatible, IPv4-mapped, SIIT (::ffff:0:a.b.c.d) and ISATAP (…:0:5efe:a.b.c.d).
-    private static bool HasEmbeddedIPv4(ReadOnlySpan<ushort> g)
+    private static bool HasEmbeddedIPv4(ReadOnlySpan<ushort> g, bool allowIsatap)
     {
         if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[6] != 0 &&
             ((g[4] == 0 && g[5] is 0 or 0xFFFF) || (g[4] == 0xFFFF && g[5] == 0)))
@@ -105,7 +108,7 @@ internal static class IPTextFormatter
             return true;
         }
 
-        return g[4] == 0 && g[5] == 0x5EFE;
+        return allowIsatap && g[4] == 0 && g[5] == 0x5EFE;
     }
 
     private static int FormatDecimal(byte value, Span<char> destination)

@@ -158,7 +158,7 @@ public readonly struct ProxyAddress : IEquatable<ProxyAddress>
     }
 
     /// <summary>The address alone (no port, no brackets) as text; 0 chars for non-IP kinds.</summary>
-    internal int FormatAddress(Span<char> destination)
+    internal int FormatAddress(Span<char> destination, bool allowIsatap = true)
     {
         Span<byte> bytes = stackalloc byte[16];
         if (!TryWriteAddressBytes(bytes, out int written))
@@ -168,7 +168,7 @@ public readonly struct ProxyAddress : IEquatable<ProxyAddress>
 
         return written == 4
             ? IPTextFormatter.FormatIPv4(bytes[..4], destination)
-            : IPTextFormatter.FormatIPv6(bytes, destination);
+            : IPTextFormatter.FormatIPv6(bytes, destination, allowIsatap);
     }
 
     public override string ToString()

@@ -10,8 +10,8 @@ public static partial class ProxyHeaderWriter
         Span<byte> buffer = stackalloc byte[ProxyHeaderParser.V1MaxLength];
         if (!TryWriteV1(buffer, family, source, destination, out int written))
         {
-            // Only reachable when a line would exceed 107 bytes (IPv4-mapped text forms can).
-            throw new ArgumentException("The v1 line would exceed 107 bytes.", nameof(family));
+            // Unreachable: the longest line written is 104 bytes.
+            throw new InvalidOperationException("The v1 line would exceed 107 bytes.");
         }
 
         return buffer[..written].ToArray();
@@ -36,9 +36,9 @@ public static partial class ProxyHeaderWriter
                 }
 
                 n = Append(line, 0, family == ProxyFamily.Tcp4 ? "PROXY TCP4 " : "PROXY TCP6 ");
-                n += source.FormatAddress(line[n..]);
+                n += source.FormatAddress(line[n..], allowIsatap: false);
                 line[n++] = ' ';
-                n += destination.FormatAddress(line[n..]);
+                n += destination.FormatAddress(line[n..], allowIsatap: false);
                 line[n++] = ' ';
                 source.Port.TryFormat(line[n..], out int c1, default, CultureInfo.InvariantCulture);
                 n += c1;
