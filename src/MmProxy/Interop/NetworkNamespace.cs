@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+
+namespace MmProxy.Interop;
+
+/// <summary>
+/// Runs code with the calling thread switched into a named network namespace (/var/run/netns/NAME),
+/// on a dedicated thread that is discarded afterwards. A socket keeps the namespace it was created
+/// in, so sockets made inside work from any thread later, async I/O included. Used by `mmproxy demo`.
+/// </summary>
+internal static class NetworkNamespace
+{
+    private const string LibC = "libc";
+    private const int CloneNewNet = 0x40000000;
+    private const int OpenReadOnlyCloseOnExec = 0x80000;
+
+    public static bool RunningAsRoot => GetEuid() == 0;
+
+    public static T Run<T>(string name, Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        T? result = default;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = RunHere(name, action);
+            }
+#pragma warning disable CA1031 // rethrown on the calling thread
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = e;
+            }
+        })
+        { IsBackground = true, Name = "netns " + name };
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            throw new InvalidOperationException($"in network namespace {name}: {failure.Message}", failure);
+        }
+        return result!;
+    }
+
+    private static T RunHere<T>(string name, Func<T> action)
+    {
+        int original = OpenOrThrow("/proc/thread-self/ns/net");
+        try
+        {
+            int target = OpenOrThrow("/var/run/netns/" + name);
+            try
+            {
+                if (SetNs(target, CloneNewNet) != 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    throw new InvalidOperationException($"setns({name}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); it needs CAP_SYS_ADMIN");
+                }
+            }
+            finally
+            {
+                _ = Close(target);
+            }
+            try
+            {
+                return action();
+            }
+            finally
+            {
+                // If switching back fails the thread is discarded anyway: it ends right after.
+                _ = SetNs(original, CloneNewNet);
+            }
+        }
+        finally
+        {
+            _ = Close(original);
+        }
+    }
+
+    private static int OpenOrThrow(string path)
+    {
+        int fd = Open(path, OpenReadOnlyCloseOnExec);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new InvalidOperationException($"open({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+        }
+        return fd;
+    }
+
+    [DllImport(LibC, EntryPoint = "open", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Close(int fd);
+
+    [DllImport(LibC, EntryPoint = "setns", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int SetNs(int fd, int nstype);
+
+    [DllImport(LibC, EntryPoint = "geteuid")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern uint GetEuid();
+}
