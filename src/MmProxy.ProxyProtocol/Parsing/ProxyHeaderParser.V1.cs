@@ -24,12 +24,12 @@ public sealed partial class ProxyHeaderParser
         int pos = V1Prefix.Length;
         int start = pos;
         byte c;
-        ProxyParseResult stop;
+        ProxyParseError stop;
         while (true)
         {
             if (!TryGetV1(data, pos, out c, out stop))
             {
-                return stop;
+                return Stop(stop);
             }
 
             if (c is (byte)' ' or (byte)'\r')
@@ -74,13 +74,13 @@ public sealed partial class ProxyHeaderParser
             !TryV1Port(data, ref pos, source: true, out ushort srcPort, out stop) ||
             !TryV1Port(data, ref pos, source: false, out ushort dstPort, out stop))
         {
-            return stop;
+            return Stop(stop);
         }
 
         // pos is just after the CR that ended the destination port.
         if (!TryGetV1(data, pos, out c, out stop))
         {
-            return stop;
+            return Stop(stop);
         }
 
         if (c != '\n')
@@ -104,16 +104,16 @@ public sealed partial class ProxyHeaderParser
     {
         while (true)
         {
-            if (!TryGetV1(data, pos, out byte c, out ProxyParseResult stop))
+            if (!TryGetV1(data, pos, out byte c, out ProxyParseError stop))
             {
-                return stop;
+                return Stop(stop);
             }
 
             if (c == '\r')
             {
                 if (!TryGetV1(data, pos + 1, out c, out stop))
                 {
-                    return stop;
+                    return Stop(stop);
                 }
 
                 return c != '\n'
@@ -133,7 +133,7 @@ public sealed partial class ProxyHeaderParser
 
     // An address token up to its SP. For IPv4 the value is in the low 32 bits of high.
     private static bool TryV1Address(
-        ReadOnlySpan<byte> data, ref int pos, bool v6, bool source, out ulong high, out ulong low, out ProxyParseResult stop)
+        ReadOnlySpan<byte> data, ref int pos, bool v6, bool source, out ulong high, out ulong low, out ProxyParseError stop)
     {
         high = 0;
         low = 0;
@@ -191,7 +191,7 @@ public sealed partial class ProxyHeaderParser
     }
 
     // Decimal 0-65535 without leading zeros, ended by SP (source) or CR (destination).
-    private static bool TryV1Port(ReadOnlySpan<byte> data, ref int pos, bool source, out ushort port, out ProxyParseResult stop)
+    private static bool TryV1Port(ReadOnlySpan<byte> data, ref int pos, bool source, out ushort port, out ProxyParseError stop)
     {
         port = 0;
         int start = pos;
@@ -250,30 +250,38 @@ public sealed partial class ProxyHeaderParser
         return true;
     }
 
-    // The byte at i, unless the 107-byte limit or the end of the data comes first.
-    private static bool TryGetV1(ReadOnlySpan<byte> data, int i, out byte c, out ProxyParseResult stop)
+    // Internal only: "stop because the data ends here" (kept out of the public enum).
+    private const ProxyParseError NeedMoreSentinel = (ProxyParseError)byte.MaxValue;
+
+    // The byte at i, unless the 107-byte limit or the end of the data comes first. The stop reason is
+    // a one-byte error code rather than a ProxyParseResult: this runs per byte.
+    private static bool TryGetV1(ReadOnlySpan<byte> data, int i, out byte c, out ProxyParseError stop)
     {
-        c = 0;
         if (i >= V1MaxLength)
         {
-            stop = ProxyParseResult.Invalid(ProxyParseError.V1MissingCrlf);
+            c = 0;
+            stop = ProxyParseError.V1MissingCrlf;
             return false;
         }
 
-        if (i >= data.Length)
+        if ((uint)i >= (uint)data.Length)
         {
-            stop = ProxyParseResult.NeedMore;
+            c = 0;
+            stop = NeedMoreSentinel;
             return false;
         }
 
         c = data[i];
-        stop = default;
+        stop = ProxyParseError.None;
         return true;
     }
 
-    private static bool Fail(ProxyParseError error, out ProxyParseResult stop)
+    private static ProxyParseResult Stop(ProxyParseError stop) =>
+        stop == NeedMoreSentinel ? ProxyParseResult.NeedMore : ProxyParseResult.Invalid(stop);
+
+    private static bool Fail(ProxyParseError error, out ProxyParseError stop)
     {
-        stop = ProxyParseResult.Invalid(error);
+        stop = error;
         return false;
     }
 
