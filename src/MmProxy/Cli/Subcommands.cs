@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MmProxy.Routing;
 
 namespace MmProxy.Cli;
 
@@ -8,5 +9,7 @@ internal static class Subcommands
     public static void AddTo(RootCommand root)
     {
         ArgumentNullException.ThrowIfNull(root);
+        root.Subcommands.Add(RoutingCommands.CreateCheckCommand());
+        root.Subcommands.Add(RoutingCommands.CreateRoutingCommand());
     }
 }
