@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using MmProxy.Configuration;
 
 namespace MmProxy.Cli;
 
@@ -41,13 +42,13 @@ internal static class EndPointParser
         }
         else if (host.Length >= 2 && host[0] == '[' && host[^1] == ']')
         {
-            if (!IPAddress.TryParse(host[1..^1], out address) || address.AddressFamily != AddressFamily.InterNetworkV6)
+            if (!StrictIPAddress.TryParse(host[1..^1], out address) || address!.AddressFamily != AddressFamily.InterNetworkV6)
             {
                 problem = "the address in brackets is not an IPv6 address";
                 return false;
             }
         }
-        else if (!IPAddress.TryParse(host, out address) || address.AddressFamily != AddressFamily.InterNetwork)
+        else if (!StrictIPAddress.TryParse(host, out address) || address!.AddressFamily != AddressFamily.InterNetwork)
         {
             problem = "expected IP:PORT with an IPv4 address or a bracketed IPv6 address, for example 127.0.0.1:443 or [::1]:443";
             return false;

@@ -3,9 +3,10 @@ namespace MmProxy.Cli;
 /// <summary>
 /// Rewrites Go flag syntax into the canonical spelling System.CommandLine parses, so mmproxy is a
 /// drop-in for go-mmproxy: Go accepts <c>-flag value</c>, <c>--flag value</c>, <c>-flag=value</c>
-/// and <c>--flag=value</c> for every flag, single-letter or not. After rewriting, single-letter
-/// flags are <c>-x</c>, longer ones <c>--name</c>, and values are separate tokens. Values are copied
-/// verbatim (never reinterpreted), and everything after <c>--</c> is left alone.
+/// and <c>--flag=value</c> for every flag, single-letter or not, and the last of repeated flags
+/// wins. After rewriting, single-letter flags are <c>-x</c>, longer ones <c>--name</c>, values are
+/// separate tokens, and each option appears once. Values are copied verbatim (never
+/// reinterpreted), and everything after <c>--</c> is left alone.
 /// </summary>
 internal static class GoFlagNormalizer
 {
@@ -16,7 +17,19 @@ internal static class GoFlagNormalizer
         // mmproxy-rs
         "a", "c", "m", "ipv4", "ipv6", "listen-addr", "protocol",
         // ours
-        "header-timeout", "max-header-size", "connect-timeout", "idle-timeout", "backlog", "log-format",
+        "header-timeout", "max-header-size", "connect-timeout", "idle-timeout", "backlog", "log-format", "max-udp-flows",
+    };
+
+    // Names of one option (go-mmproxy's and mmproxy-rs's), for "the last one wins".
+    private static readonly Dictionary<string, string> SameOption = new(StringComparer.Ordinal)
+    {
+        ["listen-addr"] = "l",
+        ["ipv4"] = "4",
+        ["ipv6"] = "6",
+        ["protocol"] = "p",
+        ["a"] = "allowed-subnets",
+        ["c"] = "close-after",
+        ["m"] = "mark",
     };
 
     private static readonly Dictionary<string, string> SwitchFlags = new(StringComparer.Ordinal)
@@ -38,6 +51,8 @@ internal static class GoFlagNormalizer
         }
 
         var result = new List<string>(args.Count + 4);
+        var lastIndexOfOption = new Dictionary<string, int>(StringComparer.Ordinal);
+        var superseded = new HashSet<int>();
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -59,6 +74,13 @@ internal static class GoFlagNormalizer
 
             if (ValueFlags.Contains(name))
             {
+                string key = SameOption.GetValueOrDefault(name, name);
+                if (lastIndexOfOption.TryGetValue(key, out int previous))
+                {
+                    superseded.Add(previous);
+                }
+
+                lastIndexOfOption[key] = result.Count;
                 result.Add(Canonical(name));
                 if (value is not null)
                 {
@@ -82,7 +104,25 @@ internal static class GoFlagNormalizer
             }
         }
 
-        return [.. result];
+        if (superseded.Count == 0)
+        {
+            return [.. result];
+        }
+
+        // Drop earlier occurrences (flag and value) of options given again later.
+        var kept = new List<string>(result.Count);
+        for (int i = 0; i < result.Count; i++)
+        {
+            if (superseded.Contains(i))
+            {
+                i++;
+                continue;
+            }
+
+            kept.Add(result[i]);
+        }
+
+        return [.. kept];
     }
 
     private static string Canonical(string name) => name.Length == 1 ? "-" + name : "--" + name;

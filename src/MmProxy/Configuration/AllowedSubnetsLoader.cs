@@ -83,7 +83,7 @@ internal static class AllowedSubnetsLoader
         hostBitsMasked = false;
         int slash = text.IndexOf('/');
         ReadOnlySpan<char> addressText = slash >= 0 ? text[..slash] : text;
-        if (!IPAddress.TryParse(addressText, out IPAddress? address) || addressText.Contains('%'))
+        if (!StrictIPAddress.TryParse(addressText, out IPAddress? address) || address is null)
         {
             problem = $"'{Printable(addressText)}' is not an IP address";
             return false;
