@@ -55,29 +55,57 @@ internal static class Streams
         }
     }
 
+    /// <summary>No stream operation may hang a test run: each gets this deadline unless the caller's token fires first.</summary>
+    private static readonly TimeSpan s_streamTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_exactTimeout = TimeSpan.FromSeconds(15);
+
+    private static CancellationTokenSource Guard(CancellationToken ct, TimeSpan timeout)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        return cts;
+    }
+
     public static async Task SendPatternAsync(Socket socket, long length, CancellationToken ct = default)
     {
+        using CancellationTokenSource guard = Guard(ct, s_streamTimeout);
         long sent = 0;
-        while (sent < length)
+        try
         {
-            int start = (int)(sent % PatternLength);
-            int n = (int)Math.Min(Math.Min(length - sent, PatternLength - start), 256 * 1024);
-            sent += await socket.SendAsync(s_pattern.AsMemory(start, n), SocketFlags.None, ct);
+            while (sent < length)
+            {
+                int start = (int)(sent % PatternLength);
+                int n = (int)Math.Min(Math.Min(length - sent, PatternLength - start), 256 * 1024);
+                sent += await socket.SendAsync(s_pattern.AsMemory(start, n), SocketFlags.None, guard.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"send stalled: {sent} of {length} bytes sent within {s_streamTimeout.TotalSeconds} s");
         }
     }
 
     public static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
-        while (!data.IsEmpty)
+        using CancellationTokenSource guard = Guard(ct, s_exactTimeout);
+        try
         {
-            int n = await socket.SendAsync(data, SocketFlags.None, ct);
-            data = data[n..];
+            while (!data.IsEmpty)
+            {
+                int n = await socket.SendAsync(data, SocketFlags.None, guard.Token);
+                data = data[n..];
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"send stalled with {data.Length} bytes left after {s_exactTimeout.TotalSeconds} s");
         }
     }
 
     /// <summary>Reads to end of stream (or reset), or until <paramref name="limit"/> bytes, hashing everything.</summary>
     public static async Task<ReceiveResult> ReceiveAsync(Socket socket, long limit = long.MaxValue, CancellationToken ct = default)
     {
+        using CancellationTokenSource guard = Guard(ct, s_streamTimeout);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] buffer = new byte[256 * 1024];
         long total = 0;
@@ -88,13 +116,17 @@ internal static class Streams
             int n;
             try
             {
-                n = await socket.ReceiveAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - total)), SocketFlags.None, ct);
+                n = await socket.ReceiveAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - total)), SocketFlags.None, guard.Token);
             }
             catch (SocketException e)
             {
                 end = e.SocketErrorCode == SocketError.ConnectionReset ? StreamEnd.Reset : StreamEnd.Error;
                 error = e.SocketErrorCode.ToString();
                 break;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"receive stalled: {total} bytes, then nothing (no data, end or reset) for up to {s_streamTimeout.TotalSeconds} s");
             }
             if (n == 0)
             {
@@ -110,16 +142,24 @@ internal static class Streams
     /// <summary>Receives exactly <paramref name="length"/> bytes (or throws), returning them.</summary>
     public static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int length, CancellationToken ct = default)
     {
+        using CancellationTokenSource guard = Guard(ct, s_exactTimeout);
         var buffer = new byte[length];
         int got = 0;
-        while (got < length)
+        try
         {
-            int n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, ct);
-            if (n == 0)
+            while (got < length)
             {
-                throw new IOException($"stream ended after {got} of {length} bytes");
+                int n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, guard.Token);
+                if (n == 0)
+                {
+                    throw new IOException($"stream ended after {got} of {length} bytes");
+                }
+                got += n;
             }
-            got += n;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"received {got} of {length} bytes, then nothing for {s_exactTimeout.TotalSeconds} s");
         }
         return buffer;
     }

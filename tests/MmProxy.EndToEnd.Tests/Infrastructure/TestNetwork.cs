@@ -43,8 +43,11 @@ internal sealed partial class TestNetwork : IAsyncDisposable
     public IPAddress Client(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? ClientV6 : ClientV4;
     public IPAddress Server(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? ServerV6 : ServerV4;
 
+    private static readonly Lazy<Task> s_staleCleanup = new(RemoveStaleNamespacesAsync);
+
     public static async Task<TestNetwork> CreateAsync()
     {
+        await s_staleCleanup.Value;
         var net = new TestNetwork(Interlocked.Increment(ref s_counter));
         try
         {
@@ -57,6 +60,27 @@ internal sealed partial class TestNetwork : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// A killed test host cannot clean up: remove namespaces of this fixture's naming scheme whose
+    /// owning process no longer exists.
+    /// </summary>
+    private static async Task RemoveStaleNamespacesAsync()
+    {
+        CommandResult list = await Command.RunAsync("ip", ["netns", "list"]);
+        foreach (string line in list.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string name = line.Split(' ')[0];
+            System.Text.RegularExpressions.Match m = StaleName().Match(name);
+            if (m.Success && !Directory.Exists("/proc/" + m.Groups[1].Value))
+            {
+                _ = await Command.RunAsync("ip", ["netns", "delete", name]);
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^mmt-([0-9]+)-[0-9]+-[cs]$")]
+    private static partial System.Text.RegularExpressions.Regex StaleName();
 
     private async Task SetUpAsync()
     {
@@ -71,6 +95,9 @@ internal sealed partial class TestNetwork : IAsyncDisposable
             await Command.CheckAsync("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", "veth0", "nodad");
             await Command.CheckAsync("ip", "-n", ns, "link", "set", "lo", "up");
             await Command.CheckAsync("ip", "-n", ns, "link", "set", "veth0", "up");
+            // Ephemeral ports start above every fixed port a test binds (all below 45000), so a
+            // wave of port-0 sockets can never take a port a test is about to bind explicitly.
+            await Command.CheckAsync("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_local_port_range=45000 65535");
         }
         // Replies to spoofed upstream connections must come back to the proxy through loopback.
         await Command.CheckAsync("ip", "-n", ServerNs, "rule", "add", "from", "127.0.0.1/8", "iif", "lo", "table", "123");
