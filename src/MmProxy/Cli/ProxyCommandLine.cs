@@ -68,6 +68,13 @@ internal sealed class ProxyCommandLine
             HelpName = "SECONDS",
             CustomParser = r => ParseDuration(r, allowZero: false),
         };
+        MaxUdpFlows = new Option<int>("--max-udp-flows")
+        {
+            Description = "Most UDP flows open at once; datagrams of new flows are dropped while the table is full",
+            HelpName = "N",
+            DefaultValueFactory = _ => ProxyOptions.DefaultMaxUdpFlows,
+            CustomParser = r => ParseInteger(r, 1, 16_777_216),
+        };
         Verbose = new Option<int>("-v")
         {
             Description = "0 - no logging of individual connections; 1 - log errors occurring in individual connections; 2 - log all state changes of individual connections",
@@ -123,6 +130,7 @@ internal sealed class ProxyCommandLine
     public Option<int> Listeners { get; }
     public Option<long> Mark { get; }
     public Option<TimeSpan?> CloseAfter { get; }
+    public Option<int> MaxUdpFlows { get; }
     public Option<int> Verbose { get; }
     public Option<TimeSpan?> HeaderTimeout { get; }
     public Option<int> MaxHeaderSize { get; }
@@ -133,7 +141,7 @@ internal sealed class ProxyCommandLine
 
     public IEnumerable<Option> All =>
     [
-        Listen, TargetV4, TargetV6, Protocol, AllowedSubnets, Listeners, Mark, CloseAfter, Verbose,
+        Listen, TargetV4, TargetV6, Protocol, AllowedSubnets, Listeners, Mark, CloseAfter, MaxUdpFlows, Verbose,
         HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog, LogFormat,
     ];
 
@@ -162,6 +170,7 @@ internal sealed class ProxyCommandLine
             Listeners = result.GetValue(Listeners),
             Mark = (uint)result.GetValue(Mark),
             CloseAfter = result.GetValue(CloseAfter) ?? ProxyOptions.DefaultCloseAfter,
+            MaxUdpFlows = result.GetValue(MaxUdpFlows),
             Verbosity = (Verbosity)result.GetValue(Verbose),
             HeaderTimeout = result.GetValue(HeaderTimeout) ?? ProxyOptions.DefaultHeaderTimeout,
             MaxHeaderSize = result.GetValue(MaxHeaderSize),

@@ -14,6 +14,7 @@ internal sealed class ProxyOptions
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan DefaultCloseAfter = TimeSpan.FromSeconds(60);
     public const int DefaultMaxHeaderSize = 4096;
+    public const int DefaultMaxUdpFlows = 65536;
 
     public TransportProtocol Protocol { get; init; } = TransportProtocol.Tcp;
     public IPEndPoint ListenEndPoint { get; init; } = DefaultListen;
@@ -30,6 +31,9 @@ internal sealed class ProxyOptions
 
     /// <summary>UDP flow expiry.</summary>
     public TimeSpan CloseAfter { get; init; } = DefaultCloseAfter;
+
+    /// <summary>UDP flow table bound; when full, datagrams of new flows are dropped (and counted).</summary>
+    public int MaxUdpFlows { get; init; } = DefaultMaxUdpFlows;
 
     public Verbosity Verbosity { get; init; } = Verbosity.Quiet;
     public TimeSpan HeaderTimeout { get; init; } = DefaultHeaderTimeout;

@@ -7,6 +7,7 @@ using MmProxy.Configuration;
 using MmProxy.Diagnostics;
 using MmProxy.Interop;
 using MmProxy.Tcp;
+using MmProxy.Udp;
 
 namespace MmProxy.Hosting;
 
@@ -36,16 +37,14 @@ internal static class ProxyApplication
             return ExitCodes.Failure;
         }
 
-        if (options.Protocol == TransportProtocol.Udp)
-        {
-            ProxyLog.StartupFailed(log, "UDP mode (-p udp) is not available in this build yet");
-            return ExitCodes.Failure;
-        }
-
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string? stopSignal = null;
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        if (options.Protocol == TransportProtocol.Udp)
+        {
+            return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => stopSignal ?? "Cancellation", stop.Token).ConfigureAwait(false);
+        }
 
         var counters = new ProxyCounters();
         int backlog = options.Backlog ?? KernelLimits.MaxListenBacklog();

@@ -1,0 +1,60 @@
+namespace MmProxy.Udp;
+
+/// <summary>UDP outcome counters (Interlocked); read for the final log line, tests and (later) metrics.</summary>
+internal sealed class UdpCounters
+{
+    private readonly long[] _dropped = new long[Enum.GetValues<UdpDropReason>().Length];
+    private long _received;
+    private long _forwarded;
+    private long _replies;
+    private long _replyFailures;
+    private long _upstreamRefused;
+    private long _flowsCreated;
+    private long _flowsExpired;
+    private long _receiveErrors;
+
+    public long Received => Volatile.Read(ref _received);
+    public long Forwarded => Volatile.Read(ref _forwarded);
+    public long Replies => Volatile.Read(ref _replies);
+    public long ReplyFailures => Volatile.Read(ref _replyFailures);
+
+    /// <summary>ICMP port/host unreachable reported on a flow's socket (ECONNREFUSED); the flow lives on.</summary>
+    public long UpstreamRefused => Volatile.Read(ref _upstreamRefused);
+    public long FlowsCreated => Volatile.Read(ref _flowsCreated);
+    public long FlowsExpired => Volatile.Read(ref _flowsExpired);
+    public long ReceiveErrors => Volatile.Read(ref _receiveErrors);
+
+    public long Dropped(UdpDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
+
+    public long DroppedTotal
+    {
+        get
+        {
+            long total = 0;
+            for (int i = 0; i < _dropped.Length; i++)
+            {
+                total += Volatile.Read(ref _dropped[i]);
+            }
+
+            return total;
+        }
+    }
+
+    public void OnReceived() => Interlocked.Increment(ref _received);
+
+    public void OnForwarded() => Interlocked.Increment(ref _forwarded);
+
+    public void OnReply() => Interlocked.Increment(ref _replies);
+
+    public void OnReplyFailed() => Interlocked.Increment(ref _replyFailures);
+
+    public void OnUpstreamRefused() => Interlocked.Increment(ref _upstreamRefused);
+
+    public void OnFlowCreated() => Interlocked.Increment(ref _flowsCreated);
+
+    public void OnFlowExpired() => Interlocked.Increment(ref _flowsExpired);
+
+    public void OnReceiveError() => Interlocked.Increment(ref _receiveErrors);
+
+    public void OnDropped(UdpDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using MmProxy.Interop;
+using MmProxy.Tcp;
+
+namespace MmProxy.Udp;
+
+/// <summary>
+/// Opens a flow's upstream socket: target by the client's family (-4/-6; LOCAL: by the load
+/// balancer's, unspoofed), IP_TRANSPARENT + SO_MARK, bound to the client's IP and port, connected.
+/// If the client's port is in use here (EADDRINUSE, e.g. the same client through two load balancer
+/// sockets), falls back to a kernel-chosen port on the client's IP.
+/// </summary>
+internal sealed class UdpUpstreamOpener
+{
+    private readonly TargetSelector _selector;
+    private readonly uint _mark;
+
+    public UdpUpstreamOpener(IPEndPoint targetV4, IPEndPoint targetV6, uint mark)
+    {
+        _selector = new TargetSelector(targetV4, targetV6);
+        _mark = mark;
+    }
+
+    public UdpUpstreamOpenResult Open(in UdpFlowKey key)
+    {
+        IPEndPoint peer = key.Balancer.ToIPEndPoint();
+        IPEndPoint? client = key.IsLocal ? null : key.Client.ToIPEndPoint();
+        TargetSelection selection = _selector.Select(client, peer);
+        if (!selection.Succeeded)
+        {
+            return new UdpUpstreamOpenResult(null, null, selection.Error, false);
+        }
+
+        IPEndPoint target = selection.Target!;
+        IPEndPoint? source = selection.Source;
+        bool fallback = false;
+        while (true)
+        {
+            SocketSetupResult setup = TransparentSocket.Create(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp, source, _mark);
+            if (!setup.Succeeded)
+            {
+                if (setup.Error == SocketSetupError.AddressInUse && source is { Port: not 0 })
+                {
+                    source = new IPEndPoint(source.Address, 0);
+                    fallback = true;
+                    continue;
+                }
+
+                return new UdpUpstreamOpenResult(null, target, setup.Describe(), fallback);
+            }
+
+            Socket socket = setup.Socket!;
+            try
+            {
+                socket.Connect(target);
+                return new UdpUpstreamOpenResult(socket, target, null, fallback);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                if (ex.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable && source is { Port: not 0 })
+                {
+                    source = new IPEndPoint(source.Address, 0);
+                    fallback = true;
+                    continue;
+                }
+
+                string from = source is null ? string.Empty : " from " + source;
+                return new UdpUpstreamOpenResult(null, target, $"connect{from} to {target} failed: {UdpFlow.DescribeError(ex.SocketErrorCode)}", fallback);
+            }
+        }
+    }
+}
