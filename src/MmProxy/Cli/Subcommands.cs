@@ -1,9 +1,11 @@
 using System.CommandLine;
+using MmProxy.Demo;
+using MmProxy.Inspect;
 using MmProxy.Routing;
 
 namespace MmProxy.Cli;
 
-/// <summary>Subcommands owned by other areas (inspect, demo), attached to the root command.</summary>
+/// <summary>Subcommands owned by other areas (inspect, demo, check, routing), attached to the root command.</summary>
 internal static class Subcommands
 {
     public static void AddTo(RootCommand root)
@@ -11,5 +13,7 @@ internal static class Subcommands
         ArgumentNullException.ThrowIfNull(root);
         root.Subcommands.Add(RoutingCommands.CreateCheckCommand());
         root.Subcommands.Add(RoutingCommands.CreateRoutingCommand());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
     }
 }

@@ -161,4 +161,15 @@ public sealed class CommandLineTests
         Assert.Equal(0, exitCode);
         Assert.Matches(@"^\d+\.\d+\.\d+", output);
     }
+
+    [Theory]
+    [InlineData("inspect")]
+    [InlineData("demo")]
+    [InlineData("check")]
+    [InlineData("routing")]
+    public void Subcommands_are_wired_into_the_root_command(string name)
+    {
+        RootCommand root = CommandLineApp.CreateRootCommand(new ProxyCommandLine());
+        Assert.Contains(root.Subcommands, c => c.Name == name);
+    }
 }
