@@ -66,6 +66,10 @@ public sealed class ConcurrencyTests
         Assert.True(lines.Length == 4, $"expected 4 listening sockets on :7000, ss shows:\n{string.Join('\n', lines)}");
         Assert.All(lines, l => Assert.Contains($"pid={proxy.Id},", l, StringComparison.Ordinal));
 
+        // The kernel hashes connections over the reuseport group: with 400 connections each of the
+        // 4 sockets receives about 100, so a socket nobody accepts on would leave ~25% hanging.
         await RelayConcurrentlyAsync(net, upstream, 400);
+        string[] after = await net.ListenersWithProcessesAsync(net.ServerNs, TestNetwork.ProxyPort);
+        Assert.All(after, l => Assert.StartsWith("LISTEN 0 ", l, StringComparison.Ordinal)); // accept queues drained
     });
 }
