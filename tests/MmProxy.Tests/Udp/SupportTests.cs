@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using MmProxy.Configuration;
+using MmProxy.ProxyProtocol;
+using MmProxy.Udp;
+
+namespace MmProxy.Tests.Udp;
+
+public sealed class SupportTests
+{
+    [Theory]
+    [InlineData("192.0.2.7:53")]
+    [InlineData("[2001:db8::7]:5353")]
+    [InlineData("[::ffff:192.0.2.7]:1")]
+    public void Socket_address_reads_back_as_the_endpoint(string text)
+    {
+        var endPoint = IPEndPoint.Parse(text);
+        Assert.True(UdpSocketAddress.TryRead(endPoint.Serialize(), out ProxyAddress read));
+        Assert.Equal(ProxyAddress.FromIPEndPoint(endPoint), read);
+        SocketAddress copy = UdpSocketAddress.Copy(endPoint.Serialize());
+        Assert.Equal(endPoint, new IPEndPoint(IPAddress.Any, 0).Create(copy));
+    }
+
+    [Fact]
+    public void Rate_limiter_lets_one_through_per_interval_and_counts_the_rest()
+    {
+        var time = new ManualTimeProvider();
+        var limiter = new LogRateLimiter(time, TimeSpan.FromSeconds(1));
+        Assert.True(limiter.TryEnter(out long suppressed));
+        Assert.Equal(0, suppressed);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.False(limiter.TryEnter(out _));
+        }
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(limiter.TryEnter(out suppressed));
+        Assert.Equal(5, suppressed);
+    }
+
+    [Fact]
+    public void Peer_filter_follows_the_current_snapshot()
+    {
+        var provider = new AllowedSubnetsProvider(AllowedSubnets.Create([IPNetwork.Parse("10.0.0.0/8")]));
+        var filter = new UdpPeerFilter(provider);
+        ProxyAddress inside = ProxyAddress.FromIPEndPoint(IPEndPoint.Parse("10.1.2.3:5000"));
+        ProxyAddress mapped = ProxyAddress.FromIPEndPoint(IPEndPoint.Parse("[::ffff:10.1.2.3]:5000"));
+        ProxyAddress outside = ProxyAddress.FromIPEndPoint(IPEndPoint.Parse("192.0.2.1:5000"));
+        Assert.True(filter.IsAllowed(inside));
+        Assert.True(filter.IsAllowed(inside)); // cached
+        Assert.True(filter.IsAllowed(mapped));
+        Assert.False(filter.IsAllowed(outside));
+
+        provider.Replace(AllowedSubnets.Create([IPNetwork.Parse("192.0.2.0/24")]));
+        Assert.False(filter.IsAllowed(inside));
+        Assert.True(filter.IsAllowed(outside));
+    }
+
+    [Fact]
+    public void Manual_clock_fires_timers_at_their_exact_due_time()
+    {
+        var time = new ManualTimeProvider();
+        var fired = new List<TimeSpan>();
+        using ITimer a = time.CreateTimer(_ => fired.Add(time.Elapsed), null, TimeSpan.FromMilliseconds(300), Timeout.InfiniteTimeSpan);
+        using ITimer b = time.CreateTimer(_ => fired.Add(time.Elapsed), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([100, 300, 350, 600, 850], fired.Select(t => (int)t.TotalMilliseconds));
+        Assert.Equal(TimeSpan.FromSeconds(1), time.Elapsed);
+    }
+}
