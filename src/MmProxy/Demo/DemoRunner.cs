@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using MmProxy.Interop;
 using MmProxy.ProxyProtocol;
@@ -18,11 +19,37 @@ internal static class DemoRunner
 
     public static async Task<int> RunAsync(TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         if (!NetworkNamespace.RunningAsRoot)
         {
             await error.WriteLineAsync("mmproxy: demo needs root (network namespaces): sudo mmproxy demo").ConfigureAwait(false);
             return 1;
         }
+
+        // Ctrl+C must still remove the namespace and stop the child proxy: turn the signal into a
+        // cancellation and let the disposals below run.
+        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void Interrupt(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            interrupted.Cancel();
+        }
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        try
+        {
+            return await RunInSandboxAsync(output, error, interrupted.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("mmproxy: demo interrupted; namespace removed").ConfigureAwait(false);
+            return 130;
+        }
+    }
+
+    private static async Task<int> RunInSandboxAsync(TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
 
         await output.WriteLineAsync("mmproxy demo: setting up a throwaway network namespace with the loopback routing mmproxy needs").ConfigureAwait(false);
         (DemoSandbox? sandbox, string? failure) = await DemoSandbox.CreateAsync(output).ConfigureAwait(false);
