@@ -45,6 +45,10 @@ internal static partial class ProxyLog
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Unexpected error handling a connection from {Peer}")]
     public static partial void ConnectionCrashed(ILogger logger, IPEndPoint? peer, Exception exception);
 
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning,
+        Message = "{Active} connection(s) open on {ListenEndPoint}: the open file limit ({Limit}) allows no more (2 descriptors per connection, {Reserve} kept for the runtime); new connections wait in the listen backlog. Raise the limit (LimitNOFILE= in the systemd unit, or ulimit -n)")]
+    public static partial void DescriptorBudgetReached(ILogger logger, long active, IPEndPoint listenEndPoint, long limit, int reserve);
+
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Startup took {Milliseconds} ms")]
     public static partial void StartupTime(ILogger logger, long milliseconds);
 }

@@ -7,6 +7,41 @@ internal static class KernelLimits
 {
     private const int FallbackBacklog = 4096;
 
+    /// <summary>The soft RLIMIT_NOFILE of this process (from /proc/self/limits), or null if unknown/unlimited.</summary>
+    public static long? MaxOpenFiles()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    string[] fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return fields.Length > 0 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out long soft) ? soft : null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Unknown: no budget.
+        }
+
+        return null;
+    }
+
+    /// <summary>Descriptors this process has open now (entries of /proc/self/fd), or 0 if unknown.</summary>
+    public static int OpenFileCount()
+    {
+        try
+        {
+            return Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>net.core.somaxconn: the largest listen backlog the kernel honours.</summary>
     public static int MaxListenBacklog()
     {

@@ -11,11 +11,18 @@ namespace MmProxy.Tcp;
 /// connections), each with its own accept loop. Accept errors from resource exhaustion (EMFILE,
 /// ENFILE, ENOBUFS, ENOMEM) are logged at most once a second, backed off and survived; anything
 /// else ends <see cref="Completion"/> with the error, which the host turns into a non-zero exit.
+/// Accepting also pauses while the open connections use up the open file limit (see
+/// <see cref="DescriptorReserve"/>): the runtime cannot start a thread without free descriptors and
+/// aborts the process ("Out of memory.") when a timer or pool thread fails to start.
 /// </summary>
 internal sealed class TcpListenerGroup : IAsyncDisposable
 {
     private const int MinBackoffMs = 10;
     private const int MaxBackoffMs = 1000;
+
+    // Descriptors kept free for the runtime (threads, assemblies, logging) beyond those open at start.
+    private const int DescriptorReserve = 64;
+    private const int BudgetPollMs = 10;
 
     private readonly Socket[] _sockets;
     private readonly ILogger _log;
@@ -23,8 +30,12 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task[] _loops = [];
-    private long _lastAcceptErrorLog = long.MinValue;
+    // Half of MinValue: "now - last" must not overflow on the first error.
+    private long _lastAcceptErrorLog = long.MinValue / 2;
     private long _suppressedAcceptErrors;
+    private long _lastBudgetLog = long.MinValue / 2;
+    private long _descriptorLimit;
+    private long _maxActive = long.MaxValue;
 
     private TcpListenerGroup(Socket[] sockets, IPEndPoint endPoint, int backlog, ILogger log, ProxyCounters counters)
     {
@@ -131,6 +142,13 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
     public void Start(TcpConnectionHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        if (Hosting.KernelLimits.MaxOpenFiles() is { } limit && limit < int.MaxValue)
+        {
+            // Two descriptors per connection (client, upstream), after what is open now and the reserve.
+            _descriptorLimit = limit;
+            _maxActive = Math.Max(1, (limit - Hosting.KernelLimits.OpenFileCount() - DescriptorReserve) / 2);
+        }
+
         var loops = new Task[_sockets.Length];
         for (int i = 0; i < _sockets.Length; i++)
         {
@@ -148,6 +166,22 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
         CancellationToken stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
         {
+            if (_counters.Active >= _maxActive)
+            {
+                // Leave further connections in the kernel's backlog until some close.
+                LogBudgetReached();
+                try
+                {
+                    await Task.Delay(BudgetPollMs, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             Socket accepted;
             try
             {
@@ -218,6 +252,17 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
             ? DescribeSocketError(error) + ": raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)"
             : DescribeSocketError(error);
         ProxyLog.AcceptFailed(_log, EndPoint, what, backoffMs, suppressed);
+    }
+
+    private void LogBudgetReached()
+    {
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref _lastBudgetLog);
+        // Polled every few milliseconds while at the budget: one line a second at most.
+        if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastBudgetLog, now, last) == last)
+        {
+            ProxyLog.DescriptorBudgetReached(_log, _counters.Active, EndPoint, _descriptorLimit, DescriptorReserve);
+        }
     }
 
     private static string DescribeSocketError(SocketError error)
