@@ -66,4 +66,24 @@ public sealed class AddressPreservationTests
                 $"health check {i} reached the upstream from {check.Remote}, expected the proxy's own loopback address");
         }
     });
+
+    [Theory]
+    [InlineData("ipv4", "::1")]
+    [InlineData("ipv6", "127.0.0.1")]
+    public Task Target_follows_the_client_family_not_the_balancer_connection(string family, string balancerToProxy) => E2E.RunAsync(async net =>
+    {
+        AddressFamily af = family == "ipv6" ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        Upstream upstream = net.StartUpstream(Handlers.Echo);
+        await net.StartProxyAsync(listen: balancerToProxy);
+        await net.StartHaProxyAsync(TestNetwork.Endpoint(balancerToProxy, TestNetwork.ProxyPort) + " send-proxy-v2");
+
+        using Socket client = await net.ConnectFromClientAsync(new IPEndPoint(net.Server(af), TestNetwork.BalancerPort), 41500);
+        await Streams.SendAllAsync(client, "cross"u8.ToArray());
+        _ = await Streams.ReceiveExactlyAsync(client, 5);
+
+        UpstreamConnection seen = await upstream.NextAsync();
+        Assert.Equal(new IPEndPoint(net.Client(af), 41500), seen.Remote);
+        // -4 for an IPv4 client, -6 for an IPv6 one, whatever family the balancer used to reach the proxy.
+        Assert.Equal(af == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, seen.Local.Address);
+    });
 }
