@@ -17,9 +17,11 @@ internal static class CommandLineApp
             "and connects to the target from the original client's address (IP_TRANSPARENT). " +
             "A drop-in for go-mmproxy: -flag value, --flag value and -flag=value all work.");
         options.AddTo(root);
+        var operations = new OperationsCommandLine();
+        operations.AddTo(root);
         Subcommands.AddTo(root);
         root.SetAction((parseResult, cancellationToken) =>
-            ProxyApplication.RunAsync(options.ToProxyOptions(parseResult), cancellationToken));
+            ProxyApplication.RunAsync(options.ToProxyOptions(parseResult), operations.ToOperationsOptions(parseResult), cancellationToken));
         return root;
     }
 

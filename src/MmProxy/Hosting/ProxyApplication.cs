@@ -17,7 +17,10 @@ namespace MmProxy.Hosting;
 /// </summary>
 internal static class ProxyApplication
 {
-    public static async Task<int> RunAsync(ProxyOptions options, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(ProxyOptions options, CancellationToken cancellationToken) =>
+        RunAsync(options, OperationsOptions.Default, cancellationToken);
+
+    public static async Task<int> RunAsync(ProxyOptions options, OperationsOptions operations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         long started = Stopwatch.GetTimestamp();
@@ -47,6 +50,14 @@ internal static class ProxyApplication
         }
 
         var counters = new ProxyCounters();
+        OperationsHost operationsHost = OperationsHost.Start(operations, options, counters, log);
+        await using var operationsScope = operationsHost.ConfigureAwait(false);
+        if (operationsHost.StartupError is { } operationsError)
+        {
+            ProxyLog.StartupFailed(log, operationsError);
+            return ExitCodes.Failure;
+        }
+
         int backlog = options.Backlog ?? KernelLimits.MaxListenBacklog();
         TcpListenerGroup? listeners = TcpListenerGroup.Open(options.ListenEndPoint, options.Listeners, backlog, log, counters, out string? listenError);
         if (listeners is null)
@@ -61,10 +72,12 @@ internal static class ProxyApplication
             var handler = new TcpConnectionHandler(options, subnets!, loggerFactory, counters);
             listeners.Start(handler);
             ProxyLog.Listening(log, listeners.EndPoint, listeners.Count, listeners.Backlog);
+            operationsHost.OnListening($"Listening on {listeners.EndPoint}");
             ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
             Task stopped = Task.Delay(Timeout.Infinite, stop.Token);
             Task first = await Task.WhenAny(stopped, listeners.Completion).ConfigureAwait(false);
+            operationsHost.OnStopping(first == listeners.Completion ? "A listener failed" : "Stopping");
             if (first == listeners.Completion)
             {
                 exitCode = ExitCodes.Failure;

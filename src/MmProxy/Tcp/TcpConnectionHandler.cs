@@ -138,6 +138,7 @@ internal sealed class TcpConnectionHandler
                 return;
             }
 
+            long connectStarted = _time.GetTimestamp();
             UpstreamConnectResult connected = await _connector.ConnectAsync(selection).ConfigureAwait(false);
             if (connected.UsedFallbackPort && source is not null)
             {
@@ -147,11 +148,21 @@ internal sealed class TcpConnectionHandler
             if (!connected.Succeeded)
             {
                 Counters.OnUpstreamFailed();
+                if (connected.Error == UpstreamConnectError.Refused)
+                {
+                    Counters.OnUpstreamRefused();
+                }
+                else if (connected.Error == UpstreamConnectError.TimedOut)
+                {
+                    Counters.OnUpstreamTimedOut();
+                }
+
                 ConnectionLog.UpstreamFailed(_log, peer, new LoggedAddress(header.Source), selection.Target!, connected.Message!);
                 TcpRelay.ResetAndClose(client);
                 return;
             }
 
+            Counters.OnUpstreamConnected(_time.GetElapsedTime(connectStarted));
             Socket upstream = connected.Socket!;
             if (_log.IsEnabled(LogLevel.Debug))
             {
@@ -187,17 +198,20 @@ internal sealed class TcpConnectionHandler
                 break;
             case HeaderReadStatus.Invalid:
                 Counters.OnHeaderInvalid();
+                Counters.OnHeaderParseError(read.Error);
                 ConnectionLog.HeaderInvalid(_log, peer, read.Error.ToMessage());
                 TcpRelay.ResetAndClose(client);
                 break;
             case HeaderReadStatus.TooLarge:
                 Counters.OnHeaderInvalid();
+                Counters.OnHeaderTooLarge();
                 ConnectionLog.HeaderInvalid(_log, peer, $"no complete header within the first {read.Received} bytes (--max-header-size)");
                 TcpRelay.ResetAndClose(client);
                 break;
             default:
                 // Closed or reset before the header was complete: health checks that just connect.
                 Counters.OnHeaderInvalid();
+                Counters.OnHeaderIncomplete();
                 ConnectionLog.HeaderIncomplete(_log, peer, read.Received);
                 client.Dispose();
                 break;
@@ -206,6 +220,7 @@ internal sealed class TcpConnectionHandler
 
     private void OnRelayEnded(IPEndPoint peer, ProxyHeader header, RelayResult result, long started)
     {
+        Counters.OnRelayed(result.BytesToUpstream, result.BytesToClient);
         if (result.IdleTimedOut)
         {
             ConnectionLog.IdleTimeout(_log, peer, new LoggedAddress(header.Source), (long)_idleTimeout!.Value.TotalMilliseconds);

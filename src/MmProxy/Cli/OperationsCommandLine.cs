@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using MmProxy.Hosting;
+
+namespace MmProxy.Cli;
+
+/// <summary>The proxy's operational flags (--quiet, --metrics), also accepted with one dash like Go flags.</summary>
+internal sealed class OperationsCommandLine
+{
+    public OperationsCommandLine()
+    {
+        Quiet = new Option<bool>("--quiet", "-quiet")
+        {
+            Description = "Skip the startup checks (IP_TRANSPARENT, return routes for spoofed sources); `mmproxy check` runs them all",
+        };
+        Metrics = new Option<IPEndPoint?>("--metrics", "-metrics")
+        {
+            Description = "Serve Prometheus metrics at http://ADDR:PORT/metrics and a health check at /healthz (200 once listening)",
+            HelpName = "ADDR:PORT",
+            CustomParser = ParseEndPoint,
+        };
+    }
+
+    public Option<bool> Quiet { get; }
+
+    public Option<IPEndPoint?> Metrics { get; }
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Options.Add(Quiet);
+        command.Options.Add(Metrics);
+    }
+
+    public OperationsOptions ToOperationsOptions(ParseResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new OperationsOptions
+        {
+            Quiet = result.GetValue(Quiet),
+            MetricsEndPoint = result.GetValue(Metrics),
+        };
+    }
+
+    private static IPEndPoint? ParseEndPoint(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (!EndPointParser.TryParse(text, out IPEndPoint? endPoint, out string? problem))
+        {
+            result.AddError($"--metrics: invalid address '{text}': {problem}");
+            return null;
+        }
+
+        return endPoint;
+    }
+}
