@@ -161,7 +161,9 @@ internal static class InspectJson
 
         writer.WriteEndArray();
         writer.WriteNumber("verify", verify);
-        writer.WriteBoolean("verified", verify == 0);
+        // Spec 2.2.5: zero means a presented certificate was verified; without a certificate
+        // (HAProxy still sends 0) nothing was verified.
+        writer.WriteBoolean("verified", verify == 0 && (client & (ProxySslClientFlags.CertConnection | ProxySslClientFlags.CertSession)) != 0);
         writer.WriteStartArray("subTlvs");
         foreach (ProxyTlv sub in tlv.SubTlvs)
         {

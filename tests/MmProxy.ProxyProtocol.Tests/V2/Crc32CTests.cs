@@ -80,6 +80,29 @@ public sealed class Crc32CTests
             V2Raw.Build(0x21, 0x11, V2Raw.IPv4Block(), V2Raw.Tlv(0x03, 0, 0, 0, 0), V2Raw.Tlv(0x03, 0, 0, 0, 0)),
             ProxyParseError.Crc32CDuplicate);
 
+    // Captured from HAProxy 2.6 (server ... send-proxy-v2 proxy-v2-options crc32c,unique-id,authority,ssl)
+    // followed by the client's "hello".
+    private const string HaproxyCapture =
+        "0d0a0d0a000d0a515549540a211100477f0000017f000001a2fa480b03000407f2da4f05002937463030303030313a41" +
+        "3246415f37463030303030313a343830425f36423032343032365f30303030200005000000000068656c6c6f";
+
+    [Fact]
+    public void Haproxy_generated_checksum_verifies()
+    {
+        byte[] capture = Convert.FromHexString(HaproxyCapture);
+        ProxyParseResult r = ProxyHeaderParser.Default.Parse(capture);
+        Assert.Equal(ProxyParseStatus.Complete, r.Status);
+        Assert.Equal(capture.Length - 5, r.BytesConsumed);
+        Assert.True(r.Header.HasCrc32C);
+        Assert.Equal("127.0.0.1:41722", r.Header.Source.ToString());
+        Assert.Equal(
+            [ProxyTlvType.Crc32C, ProxyTlvType.UniqueId, ProxyTlvType.Ssl],
+            r.Header.Tlvs.Select(t => t.Type));
+
+        capture[40] ^= 0x20; // one bit of the unique id
+        ParseAssert.Invalid(capture, ProxyParseError.Crc32CMismatch);
+    }
+
     [Fact]
     public void Writer_checksum_verifies_with_the_reference()
     {

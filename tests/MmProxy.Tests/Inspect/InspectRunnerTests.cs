@@ -128,6 +128,20 @@ public sealed class InspectRunnerTests
     }
 
     [Fact]
+    public void Ssl_without_a_client_certificate_is_not_verified()
+    {
+        byte[] header = MmProxy.ProxyProtocol.ProxyHeaderWriter.WriteV2(
+            MmProxy.ProxyProtocol.ProxyCommand.Proxy,
+            MmProxy.ProxyProtocol.ProxyFamily.Tcp4,
+            MmProxy.ProxyProtocol.ProxyAddress.FromAddressBytes([192, 0, 2, 1], 1),
+            MmProxy.ProxyProtocol.ProxyAddress.FromAddressBytes([192, 0, 2, 2], 2),
+            [MmProxy.ProxyProtocol.ProxyTlv.Ssl(MmProxy.ProxyProtocol.ProxySslClientFlags.Ssl, 0)]);
+        JsonElement ssl = RunHex(header).Json().GetProperty("tlvs")[0];
+        Assert.Equal(["SSL"], ssl.GetProperty("clientFlags").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(ssl.GetProperty("verified").GetBoolean());
+    }
+
+    [Fact]
     public void Hex_may_contain_whitespace_and_a_0x_prefix()
     {
         string spaced = string.Join(" \n\t", InspectSamples.Hex(InspectSamples.V2Tcp4).Chunk(4).Select(c => new string(c)));
