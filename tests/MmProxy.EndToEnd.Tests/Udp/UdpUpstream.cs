@@ -106,9 +106,9 @@ internal sealed class UdpUpstream : IAsyncDisposable
                 }
             }
             _received.Writer.TryWrite(record);
-            if (_mode == UdpUpstreamMode.Echo)
+            if (_mode != UdpUpstreamMode.Silent)
             {
-                int n = Encoding.ASCII.GetBytes(source + "|", reply);
+                int n = _mode == UdpUpstreamMode.Echo ? Encoding.ASCII.GetBytes(source + "|", reply) : 0;
                 payload.CopyTo(reply.AsSpan(n));
                 try
                 {
