@@ -24,17 +24,55 @@ internal static class ProxyApplication
     {
         ArgumentNullException.ThrowIfNull(options);
         long started = Stopwatch.GetTimestamp();
-        using ILoggerFactory loggerFactory = LoggingSetup.Create(options.LogFormat, options.Verbosity);
-        ILogger log = loggerFactory.CreateLogger(LogCategories.Proxy);
+
+        // Logging setup is the slowest step of startup (mostly JIT): build it on another core
+        // while the subnets load and the listeners open, then report what happened in order.
+        Task<ILoggerFactory> logging = Task.Run(() => LoggingSetup.Create(options.LogFormat, options.Verbosity));
+        AllowedSubnetsLoadResult? loaded = options.AllowedSubnetsPath is null ? null : AllowedSubnetsLoader.LoadFile(options.AllowedSubnetsPath);
+        string? capabilityError = loaded is null or { Succeeded: true } ? CheckTransparentAllowed() : null;
+        var counters = new ProxyCounters();
+        var listenerLog = new DeferredLogger();
+        string? listenError = null;
+        TcpListenerGroup? listeners = options.Protocol == TransportProtocol.Tcp && loaded is null or { Succeeded: true } && capabilityError is null
+            ? TcpListenerGroup.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), listenerLog, counters, out listenError)
+            : null;
+        try
+        {
+            using ILoggerFactory loggerFactory = await logging.ConfigureAwait(false);
+            ILogger log = loggerFactory.CreateLogger(LogCategories.Proxy);
+            listenerLog.Target = log;
+            return await RunAsync(options, operations, loaded, capabilityError, listeners, listenError, counters, loggerFactory, log, started, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (listeners is not null)
+            {
+                await listeners.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(
+        ProxyOptions options,
+        OperationsOptions operations,
+        AllowedSubnetsLoadResult? loaded,
+        string? capabilityError,
+        TcpListenerGroup? listeners,
+        string? listenError,
+        ProxyCounters counters,
+        ILoggerFactory loggerFactory,
+        ILogger log,
+        long started,
+        CancellationToken cancellationToken)
+    {
         ProxyLog.Starting(log, Version, options.Protocol == TransportProtocol.Udp ? "udp" : "tcp",
             options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
-
-        if (!TryLoadSubnets(options, log, out AllowedSubnetsProvider? subnets))
+        if (!ReportSubnets(options, loaded, log, out AllowedSubnetsProvider? subnets))
         {
             return ExitCodes.Failure;
         }
 
-        if (CheckTransparentAllowed() is { } capabilityError)
+        if (capabilityError is not null)
         {
             ProxyLog.StartupFailed(log, capabilityError);
             return ExitCodes.Failure;
@@ -49,7 +87,12 @@ internal static class ProxyApplication
             return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => stopSignal ?? "Cancellation", stop.Token).ConfigureAwait(false);
         }
 
-        var counters = new ProxyCounters();
+        if (listeners is null)
+        {
+            ProxyLog.StartupFailed(log, listenError!);
+            return ExitCodes.Failure;
+        }
+
         OperationsHost operationsHost = OperationsHost.Start(operations, options, counters, log);
         await using var operationsScope = operationsHost.ConfigureAwait(false);
         if (operationsHost.StartupError is { } operationsError)
@@ -58,16 +101,7 @@ internal static class ProxyApplication
             return ExitCodes.Failure;
         }
 
-        int backlog = options.Backlog ?? KernelLimits.MaxListenBacklog();
-        TcpListenerGroup? listeners = TcpListenerGroup.Open(options.ListenEndPoint, options.Listeners, backlog, log, counters, out string? listenError);
-        if (listeners is null)
-        {
-            ProxyLog.StartupFailed(log, listenError!);
-            return ExitCodes.Failure;
-        }
-
         int exitCode = ExitCodes.Success;
-        await using (listeners.ConfigureAwait(false))
         {
             var handler = new TcpConnectionHandler(options, subnets!, loggerFactory, counters);
             listeners.Start(handler);
@@ -86,6 +120,8 @@ internal static class ProxyApplication
             {
                 ProxyLog.Stopping(log, stopSignal ?? "Cancellation");
             }
+
+            await listeners.DisposeAsync().ConfigureAwait(false);
         }
 
         ProxyLog.Stopped(log, counters.Accepted, counters.Active);
@@ -103,17 +139,16 @@ internal static class ProxyApplication
     private static string Version =>
         typeof(ProxyApplication).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    private static bool TryLoadSubnets(ProxyOptions options, ILogger log, out AllowedSubnetsProvider? provider)
+    private static bool ReportSubnets(ProxyOptions options, AllowedSubnetsLoadResult? loaded, ILogger log, out AllowedSubnetsProvider? provider)
     {
         provider = null;
-        if (options.AllowedSubnetsPath is null)
+        if (loaded is null)
         {
             ProxyLog.AllowingEveryone(log);
             provider = new AllowedSubnetsProvider(AllowedSubnets.AllowAll);
             return true;
         }
 
-        AllowedSubnetsLoadResult loaded = AllowedSubnetsLoader.LoadFile(options.AllowedSubnetsPath);
         foreach (string warning in loaded.Warnings)
         {
             ProxyLog.ConfigurationWarning(log, warning);
@@ -125,7 +160,7 @@ internal static class ProxyApplication
             return false;
         }
 
-        ProxyLog.SubnetsLoaded(log, loaded.Subnets!.Networks.Count, options.AllowedSubnetsPath);
+        ProxyLog.SubnetsLoaded(log, loaded.Subnets!.Networks.Count, options.AllowedSubnetsPath!);
         provider = new AllowedSubnetsProvider(loaded.Subnets);
         return true;
     }
