@@ -38,14 +38,21 @@ public sealed class AllocationTests
             sink += parser.Parse(bytes).BytesConsumed; // warm-up (tiering, statics)
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Iterations; i++)
+        // The runtime may allocate a few bytes once (tier-up of the loop, call-counting stubs) during
+        // a measurement; a per-parse allocation would show in every attempt, at least 10,000 times over.
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
-            ProxyParseResult r = parser.Parse(bytes);
-            sink += r.BytesConsumed + (int)r.Header.Source.Port + r.Header.Tlvs.Count;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                ProxyParseResult r = parser.Parse(bytes);
+                sink += r.BytesConsumed + (int)r.Header.Source.Port + r.Header.Tlvs.Count;
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
         Assert.True(sink >= 0);
     }
@@ -62,15 +69,21 @@ public sealed class AllocationTests
             total += n;
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Iterations; i++)
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
-            h.Source.TryFormat(buffer, out int n);
-            h.Destination.TryFormat(buffer, out int m);
-            total += n + m;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                h.Source.TryFormat(buffer, out int n);
+                h.Destination.TryFormat(buffer, out int m);
+                total += n + m;
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
         Assert.True(total > 0);
     }
 }

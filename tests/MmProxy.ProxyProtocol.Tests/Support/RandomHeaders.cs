@@ -2,12 +2,6 @@ using System.Text;
 
 namespace MmProxy.ProxyProtocol.Tests.Support;
 
-/// <summary>A header as written, and the header the parser must return for it.</summary>
-internal sealed record GeneratedHeader(ProxyHeader Expected, byte[] Bytes, string Description)
-{
-    public override string ToString() => Description;
-}
-
 /// <summary>
 /// Random valid headers (all families, addresses, ports, every TLV type, optional CRC32C) written with
 /// ProxyHeaderWriter. Driven by System.Random so FsCheck properties (via a seed) and the fuzz seeds share it.
