@@ -30,7 +30,7 @@ public sealed class SlowlorisHardeningTests
         BackgroundProcess proxy = await ProxyLauncher.StartAsync(net,
             ProxyLauncher.Arguments("-v", "0", "--header-timeout", $"{HeaderTimeout.TotalMilliseconds}ms"));
         int pid = proxy.Id;
-        int fdsBefore = ProcessProbe.NonFileFds(pid);
+        int fdsBefore = ProcessProbe.Sockets(pid);
         var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
 
         using var supply = new SocketSupply(net.ClientNs, AddressFamily.InterNetwork, batch: 1_000);
@@ -106,10 +106,10 @@ public sealed class SlowlorisHardeningTests
             int early = Enumerable.Range(0, count).Count(i => closedAt[i] - startedAt[i] < HeaderTimeout - TimeSpan.FromMilliseconds(50));
             int late = held.Count(h => h > HeaderTimeout + Lateness);
             string[] notClosed = [.. Enumerable.Range(0, count).Where(i => ends[i] is not ("eof" or "reset")).Select(i => $"#{i}: {ends[i]}")];
-            int fdsAfter = await ProcessProbe.WaitForAsync(() => ProcessProbe.NonFileFds(pid), n => n <= fdsBefore, TimeSpan.FromSeconds(10));
+            int fdsAfter = await ProcessProbe.WaitForAsync(() => ProcessProbe.Sockets(pid), n => n <= fdsBefore, TimeSpan.FromSeconds(10));
             string summary = $"slowloris: {count} connections open after {allConnected.TotalSeconds:F1} s, held {held.Min().TotalSeconds:F2}-{held.Max().TotalSeconds:F2} s " +
                 $"(timeout {HeaderTimeout.TotalSeconds} s; {ends.Count(e => e == "reset")} reset, {ends.Count(e => e == "eof")} eof); " +
-                $"bulk {BulkBytes >> 20} MiB echoed in {bulkClock.Elapsed.TotalSeconds:F1} s; non-file fds {fdsBefore} -> {fdsAfter}";
+                $"bulk {BulkBytes >> 20} MiB echoed in {bulkClock.Elapsed.TotalSeconds:F1} s; sockets {fdsBefore} -> {fdsAfter}";
             HardeningSettings.Record(summary);
             net.Note(summary);
 

@@ -31,7 +31,7 @@ public sealed class TcpFuzzHardeningTests
         BackgroundProcess proxy = await ProxyLauncher.StartAsync(net,
             ProxyLauncher.Arguments("-v", "0", "--header-timeout", "2s", "--connect-timeout", "2s"));
         int pid = proxy.Id;
-        int fdsBefore = ProcessProbe.NonFileFds(pid);
+        int fdsBefore = ProcessProbe.Sockets(pid);
         string fdKindsBefore = ProcessProbe.DescribeFds(pid);
 
         var mutator = new HeaderMutator(new Random(seed));
@@ -153,15 +153,15 @@ public sealed class TcpFuzzHardeningTests
         Assert.False(proxy.HasExited, $"the proxy exited (code {(proxy.HasExited ? proxy.ExitCode : 0)}) during the fuzz run");
 
         long endRssKb = ProcessProbe.RssKb(pid);
-        int fdsAfter = await ProcessProbe.WaitForAsync(() => ProcessProbe.NonFileFds(pid), n => n <= fdsBefore, TimeSpan.FromSeconds(10));
+        int fdsAfter = await ProcessProbe.WaitForAsync(() => ProcessProbe.Sockets(pid), n => n <= fdsBefore, TimeSpan.FromSeconds(10));
         string summary = $"tcp-fuzz: {cases} connections ({probes} legitimate probes) in {clock.Elapsed.TotalSeconds:F1} s, seed {seed}; " +
             $"closed {closedByProxy}, reset {reset}, with echo data {echoed}; RSS warm {warmRssKb / 1024} MiB, half-way {midRssKb / 1024} MiB, end {endRssKb / 1024} MiB, max {maxRssKb / 1024} MiB; " +
-            $"non-file fds {fdsBefore} -> {fdsAfter} ({fdKindsBefore} -> {ProcessProbe.DescribeFds(pid)}); failures {failures.Count}";
+            $"sockets {fdsBefore} -> {fdsAfter} ({fdKindsBefore} -> {ProcessProbe.DescribeFds(pid)}); failures {failures.Count}";
         HardeningSettings.Record(summary);
         net.Note(summary);
 
         Assert.True(failures.Count == 0, $"{failures.Count} failure(s), first: {string.Join("\n", failures.Take(10))}\n{summary}");
-        Assert.True(fdsAfter <= fdsBefore, $"socket/pipe descriptors did not return: {summary}");
+        Assert.True(fdsAfter <= fdsBefore, $"sockets did not return: {summary}");
         Assert.True(endRssKb - warmRssKb < RssToleranceKb, $"resident memory grew by more than {RssToleranceKb / 1024} MiB after warm-up: {summary}");
         await RelayProbe.AssertRelaysAsync(net, upstream, "after the fuzz run");
     });

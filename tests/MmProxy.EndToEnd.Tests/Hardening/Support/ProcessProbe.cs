@@ -13,6 +13,32 @@ internal static class ProcessProbe
     /// <summary>Open file descriptors (entries of /proc/PID/fd).</summary>
     public static int OpenFds(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
 
+    /// <summary>Open sockets (fd links to socket:[inode]): one or two per live connection, plus the listeners.</summary>
+    public static int Sockets(int pid) => CountLinks(pid, "socket:");
+
+    /// <summary>Open pipe ends: the splice relay keeps a bounded pool of idle pipes, so these may stay.</summary>
+    public static int Pipes(int pid) => CountLinks(pid, "pipe:");
+
+    private static int CountLinks(int pid, string prefix)
+    {
+        int count = 0;
+        foreach (string fd in Directory.GetFileSystemEntries($"/proc/{pid}/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget?.StartsWith(prefix, StringComparison.Ordinal) == true)
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while we looked.
+            }
+        }
+        return count;
+    }
+
     /// <summary>
     /// Descriptors that are not files (sockets, pipes, epoll and event fds): what a leak would grow.
     /// Files are left out because the runtime maps assemblies lazily, on first use of a code path.
