@@ -1,3 +1,4 @@
+using System.Buffers;
 using MmProxy.ProxyProtocol.Internal;
 
 namespace MmProxy.ProxyProtocol;
@@ -21,54 +22,16 @@ public sealed partial class ProxyHeaderParser
             return ProxyParseResult.Invalid(ProxyParseError.NotProxyProtocol);
         }
 
-        int pos = V1Prefix.Length;
-        int start = pos;
-        byte c;
-        ProxyParseError stop;
-        while (true)
+        if (!TryV1Protocol(data, out int pos, out bool v6, out bool unknown, out ProxyParseError stop))
         {
-            if (!TryGetV1(data, pos, out c, out stop))
-            {
-                return Stop(stop);
-            }
-
-            if (c is (byte)' ' or (byte)'\r')
-            {
-                break;
-            }
-
-            ReadOnlySpan<byte> partial = data[start..(pos + 1)];
-            if (!"TCP4"u8.StartsWith(partial) && !"TCP6"u8.StartsWith(partial) && !"UNKNOWN"u8.StartsWith(partial))
-            {
-                return ProxyParseResult.Invalid(ProxyParseError.V1InvalidProtocol);
-            }
-
-            pos++;
+            return Stop(stop);
         }
 
-        ReadOnlySpan<byte> protocol = data[start..pos];
-        if (protocol.SequenceEqual("UNKNOWN"u8))
+        if (unknown)
         {
             return ParseV1Unknown(data, pos);
         }
 
-        if (protocol.IsEmpty)
-        {
-            return ProxyParseResult.Invalid(c == ' ' ? ProxyParseError.V1InvalidSeparator : ProxyParseError.V1UnexpectedEndOfLine);
-        }
-
-        if (!protocol.SequenceEqual("TCP4"u8) && !protocol.SequenceEqual("TCP6"u8))
-        {
-            return ProxyParseResult.Invalid(ProxyParseError.V1InvalidProtocol);
-        }
-
-        if (c == '\r')
-        {
-            return ProxyParseResult.Invalid(ProxyParseError.V1UnexpectedEndOfLine);
-        }
-
-        bool v6 = protocol[3] == '6';
-        pos++;
         if (!TryV1Address(data, ref pos, v6, source: true, out ulong srcHigh, out ulong srcLow, out stop) ||
             !TryV1Address(data, ref pos, v6, source: false, out ulong dstHigh, out ulong dstLow, out stop) ||
             !TryV1Port(data, ref pos, source: true, out ushort srcPort, out stop) ||
@@ -78,7 +41,7 @@ public sealed partial class ProxyHeaderParser
         }
 
         // pos is just after the CR that ended the destination port.
-        if (!TryGetV1(data, pos, out c, out stop))
+        if (!TryGetV1(data, pos, out byte c, out stop))
         {
             return Stop(stop);
         }
@@ -97,6 +60,72 @@ public sealed partial class ProxyHeaderParser
             Destination = v6 ? ProxyAddress.FromIPv6(dstHigh, dstLow, dstPort) : ProxyAddress.FromIPv4((uint)dstHigh, dstPort),
             Length = pos + 1,
         });
+    }
+
+    // "TCP4 " / "TCP6 " (pos after the SP), or "UNKNOWN" (pos at the SP or CR after it).
+    private static bool TryV1Protocol(ReadOnlySpan<byte> data, out int pos, out bool v6, out bool unknown, out ProxyParseError stop)
+    {
+        v6 = false;
+        unknown = false;
+        pos = V1Prefix.Length;
+
+        // Common case first; the loop below decides the same for these bytes.
+        if (data.Length > 10 && data[10] == ' ' && data[6] == 'T' && data[7] == 'C' && data[8] == 'P' && data[9] is (byte)'4' or (byte)'6')
+        {
+            v6 = data[9] == '6';
+            pos = 11;
+            stop = ProxyParseError.None;
+            return true;
+        }
+
+        int start = pos;
+        byte c;
+        while (true)
+        {
+            if (!TryGetV1(data, pos, out c, out stop))
+            {
+                return false;
+            }
+
+            if (c is (byte)' ' or (byte)'\r')
+            {
+                break;
+            }
+
+            ReadOnlySpan<byte> partial = data[start..(pos + 1)];
+            if (!"TCP4"u8.StartsWith(partial) && !"TCP6"u8.StartsWith(partial) && !"UNKNOWN"u8.StartsWith(partial))
+            {
+                return Fail(ProxyParseError.V1InvalidProtocol, out stop);
+            }
+
+            pos++;
+        }
+
+        ReadOnlySpan<byte> protocol = data[start..pos];
+        if (protocol.SequenceEqual("UNKNOWN"u8))
+        {
+            unknown = true;
+            return true;
+        }
+
+        if (protocol.IsEmpty)
+        {
+            return Fail(c == ' ' ? ProxyParseError.V1InvalidSeparator : ProxyParseError.V1UnexpectedEndOfLine, out stop);
+        }
+
+        if (!protocol.SequenceEqual("TCP4"u8) && !protocol.SequenceEqual("TCP6"u8))
+        {
+            return Fail(ProxyParseError.V1InvalidProtocol, out stop);
+        }
+
+        if (c == '\r')
+        {
+            return Fail(ProxyParseError.V1UnexpectedEndOfLine, out stop);
+        }
+
+        v6 = protocol[3] == '6';
+        pos++;
+        return true;
     }
 
     // "PROXY UNKNOWN" then anything up to CRLF; pos is at the SP or CR after UNKNOWN.
@@ -139,36 +168,41 @@ public sealed partial class ProxyHeaderParser
         low = 0;
         ProxyParseError invalid = source ? ProxyParseError.V1InvalidSourceAddress : ProxyParseError.V1InvalidDestinationAddress;
         int start = pos;
-        while (true)
-        {
-            if (!TryGetV1(data, pos, out byte c, out stop))
-            {
-                return false;
-            }
 
-            if (c == ' ')
-            {
+        // Vectorized form of the byte-by-byte rule: the first byte that is not an address character
+        // decides (SP ends the token, CR ends the line early, anything else is invalid); the 46th
+        // address character is invalid; running out first means the 107-byte limit or NeedMore.
+        int available = Math.Min(data.Length, V1MaxLength) - start;
+        if (available <= 0)
+        {
+            return Fail(start >= V1MaxLength ? ProxyParseError.V1MissingCrlf : NeedMoreSentinel, out stop);
+        }
+
+        ReadOnlySpan<byte> window = data.Slice(start, Math.Min(available, MaxAddressTextLength + 1));
+        int length = window.IndexOfAnyExcept(AddressChars);
+        if (length < 0)
+        {
+            return Fail(
+                window.Length > MaxAddressTextLength ? invalid
+                : start + window.Length >= V1MaxLength ? ProxyParseError.V1MissingCrlf
+                : NeedMoreSentinel,
+                out stop);
+        }
+
+        switch (window[length])
+        {
+            case (byte)' ' when length == 0:
+                return Fail(ProxyParseError.V1InvalidSeparator, out stop);
+            case (byte)' ':
                 break;
-            }
-
-            if (c == '\r')
-            {
+            case (byte)'\r':
                 return Fail(ProxyParseError.V1UnexpectedEndOfLine, out stop);
-            }
-
-            if (!IsAddressChar(c) || pos - start >= MaxAddressTextLength)
-            {
+            default:
                 return Fail(invalid, out stop);
-            }
-
-            pos++;
         }
 
-        if (pos == start)
-        {
-            return Fail(ProxyParseError.V1InvalidSeparator, out stop);
-        }
-
+        pos = start + length;
+        stop = ProxyParseError.None;
         ReadOnlySpan<byte> text = data[start..pos];
         pos++;
         if (v6)
@@ -285,6 +319,5 @@ public sealed partial class ProxyHeaderParser
         return false;
     }
 
-    private static bool IsAddressChar(byte c) =>
-        c is (>= (byte)'0' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f') or (>= (byte)'A' and <= (byte)'F') or (byte)'.' or (byte)':';
+    private static readonly SearchValues<byte> AddressChars = SearchValues.Create("0123456789abcdefABCDEF.:"u8);
 }
