@@ -17,7 +17,7 @@ internal static class AllowedSubnetsLoader
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = System.IO.File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
