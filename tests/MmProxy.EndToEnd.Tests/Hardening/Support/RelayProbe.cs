@@ -25,7 +25,8 @@ internal static class RelayProbe
         IPAddress address = v6
             ? IPAddress.Parse($"fd00:77::{(n >> 16) & 0xffff:x}:{n & 0xffff:x}")
             : new IPAddress([10, (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
-        var claimed = new IPEndPoint(address, 1024 + (n % 60000));
+        // Ports from 10000 up: never the proxy's or the upstream's own listening port (the proxy would fall back).
+        var claimed = new IPEndPoint(address, 10_000 + (n % 50_000));
         var destination = new IPEndPoint(v6 ? net.ServerV6 : net.ServerV4, TestNetwork.ProxyPort);
         byte[] header = n % 3 == 0
             ? ProxyLines.V1(claimed, destination)
