@@ -82,22 +82,22 @@ internal static class ProxyApplication
         string? stopSignal = null;
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        if (options.Protocol == TransportProtocol.Udp)
-        {
-            return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => stopSignal ?? "Cancellation", stop.Token).ConfigureAwait(false);
-        }
-
-        if (listeners is null)
-        {
-            ProxyLog.StartupFailed(log, listenError!);
-            return ExitCodes.Failure;
-        }
-
         OperationsHost operationsHost = OperationsHost.Start(operations, options, counters, log);
         await using var operationsScope = operationsHost.ConfigureAwait(false);
         if (operationsHost.StartupError is { } operationsError)
         {
             ProxyLog.StartupFailed(log, operationsError);
+            return ExitCodes.Failure;
+        }
+
+        if (options.Protocol == TransportProtocol.Udp)
+        {
+            return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => stopSignal ?? "Cancellation", operationsHost, stop.Token).ConfigureAwait(false);
+        }
+
+        if (listeners is null)
+        {
+            ProxyLog.StartupFailed(log, listenError!);
             return ExitCodes.Failure;
         }
 

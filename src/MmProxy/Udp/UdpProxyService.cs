@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MmProxy.Configuration;
 using MmProxy.Diagnostics;
+using MmProxy.Diagnostics.Metrics;
 using MmProxy.Hosting;
 using MmProxy.ProxyProtocol;
 
@@ -18,6 +19,7 @@ internal static class UdpProxyService
     /// <param name="loggerFactory">Logging.</param>
     /// <param name="started">Stopwatch timestamp of process start, for the startup time.</param>
     /// <param name="stopReason">Names what stopped the proxy (the signal), asked when stopping.</param>
+    /// <param name="operations">Metrics, systemd notification and startup checks; told when listening and stopping.</param>
     /// <param name="stop">Cancelled on SIGINT/SIGTERM.</param>
     /// <returns>The exit code.</returns>
     public static async Task<int> RunAsync(
@@ -26,6 +28,7 @@ internal static class UdpProxyService
         ILoggerFactory loggerFactory,
         long started,
         Func<string> stopReason,
+        OperationsHost? operations,
         CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -54,10 +57,21 @@ internal static class UdpProxyService
         {
             listeners.Start(handler, subnets);
             UdpLog.Listening(log, listeners.EndPoint, listeners.Count, (long)options.CloseAfter.TotalMilliseconds, table.MaxFlows);
+            if (operations is not null)
+            {
+                if (operations.Metrics is { } metrics)
+                {
+                    metrics.UdpSource = UdpMetricsSource.Create(counters, () => table.Count);
+                }
+
+                operations.OnListening($"Listening on {listeners.EndPoint} (udp)");
+            }
+
             ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
             Task stopped = Task.Delay(Timeout.Infinite, stop);
             Task first = await Task.WhenAny(stopped, listeners.Completion).ConfigureAwait(false);
+            operations?.OnStopping(first == listeners.Completion ? "A listener failed" : "Stopping");
             if (first == listeners.Completion)
             {
                 exitCode = ExitCodes.Failure;

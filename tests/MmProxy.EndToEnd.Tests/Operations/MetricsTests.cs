@@ -18,7 +18,9 @@ public sealed class MetricsTests
         string subnets = net.WriteFile("allowed.txt", $"{net.ClientV4}/32\n127.0.0.0/8\n");
         Upstream upstream = net.StartUpstream(Handlers.Echo);
         var metricsEndPoint = new IPEndPoint(IPAddress.Loopback, MetricsPort);
-        await net.StartProxyAsync("0.0.0.0", "-allowed-subnets", subnets, "-6", "[::1]:7999", "--metrics", "127.0.0.1:" + MetricsPort, "--quiet");
+        BackgroundProcess proxyProcess = await net.StartProxyAsync("0.0.0.0", "-allowed-subnets", subnets, "-6", "[::1]:7999", "--metrics", "127.0.0.1:" + MetricsPort, "--quiet");
+        // The metrics endpoint opens right after the proxy's listener: wait for it too.
+        await net.WaitListeningAsync(net.ServerNs, MetricsPort, proxyProcess);
 
         (int status, string health) = await MetricsScraper.GetAsync(net.ServerNs, metricsEndPoint, "/healthz");
         Assert.True(status == 200, health);
@@ -99,6 +101,7 @@ public sealed class MetricsTests
             ["-l", "0.0.0.0:7000", "--metrics", "127.0.0.1:" + MetricsPort, "--quiet"]);
         await p.Exited.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(1, p.ExitCode);
-        Assert.Contains("--metrics 127.0.0.1:9100: the address is already in use", p.Output, StringComparison.Ordinal);
+        // The exit can be seen before the last output line is read: wait for the line.
+        await CheckAndRoutingTests.WaitForOutputAsync(p, "--metrics 127.0.0.1:9100: the address is already in use", TimeSpan.FromSeconds(10));
     });
 }

@@ -76,4 +76,32 @@ public sealed class SystemdNotifyTests
         await p.Exited.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(0, p.ExitCode);
     });
+
+    [Fact]
+    public Task Udp_mode_notifies_ready_and_serves_udp_metrics() => E2E.RunAsync(async net =>
+    {
+        string name = $"mmt-notify-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        using Socket notify = NetworkNamespace.CreateSocket(net.ServerNs, AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint("\0" + name));
+
+        BackgroundProcess p = net.Start("mmproxy", net.ServerNs, "/usr/bin/env",
+            ["NOTIFY_SOCKET=@" + name, ProxyBinary.Path, "-p", "udp", "-l", "0.0.0.0:7000", "--metrics", "127.0.0.1:9100", "--quiet"]);
+        string ready = await ReceiveAsync(notify, TimeSpan.FromSeconds(20));
+        Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
+        Assert.Contains("(udp)", ready, StringComparison.Ordinal);
+
+        await net.WaitListeningAsync(net.ServerNs, 9100, p);
+        (int status, string metrics) = await MetricsScraper.GetAsync(net.ServerNs, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9100), "/metrics");
+        Assert.Equal(200, status);
+        Assert.Equal(0, MetricsScraper.Sample(metrics, "mmproxy_udp_flows_active"));
+        Assert.Equal(0, MetricsScraper.Sample(metrics, "mmproxy_udp_flows_created_total"));
+        Assert.Equal(0, MetricsScraper.Sample(metrics, "mmproxy_udp_datagrams_dropped_total{reason=\"table_full\"}"));
+        (status, _) = await MetricsScraper.GetAsync(net.ServerNs, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9100), "/healthz");
+        Assert.Equal(200, status);
+
+        await Command.CheckAsync("kill", "-TERM", p.Id.ToString(CultureInfo.InvariantCulture));
+        Assert.StartsWith("STOPPING=1", await ReceiveAsync(notify, TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        await p.Exited.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, p.ExitCode);
+    });
 }
