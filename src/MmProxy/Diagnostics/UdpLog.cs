@@ -44,8 +44,12 @@ internal static partial class UdpLog
     public static partial void ReceiveFailed(ILogger logger, IPEndPoint listenEndPoint, string reason, long suppressed);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Error,
-        Message = "Unexpected error handling a datagram from {Peer}")]
-    public static partial void DatagramCrashed(ILogger logger, LoggedAddress peer, Exception exception);
+        Message = "Unexpected error handling a datagram from {Peer} ({Suppressed} similar error(s) not logged)")]
+    public static partial void DatagramCrashed(ILogger logger, LoggedAddress peer, long suppressed, Exception exception);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error,
+        Message = "Unexpected error in the reply loop of {Peer} (client {Client}); its replies stop until it expires")]
+    public static partial void ReplyLoopCrashed(ILogger logger, LoggedAddress peer, LoggedAddress client, Exception exception);
 
     [LoggerMessage(EventId = 350, Level = LogLevel.Debug,
         Message = "UDP flow created: {Peer} client {Client} -> {Target} from {Local}")]

@@ -24,6 +24,7 @@ internal sealed class UdpDatagramHandler
     private readonly LogRateLimiter _notAllowedLog;
     private readonly LogRateLimiter _tableFullLog;
     private readonly LogRateLimiter _setupLog;
+    private readonly LogRateLimiter _crashLog;
 
     public UdpDatagramHandler(ProxyHeaderParser parser, UdpFlowTable table, UdpUpstreamOpener opener, UdpFlowContext context)
     {
@@ -39,6 +40,7 @@ internal sealed class UdpDatagramHandler
         _notAllowedLog = new LogRateLimiter(context.Time, LogInterval);
         _tableFullLog = new LogRateLimiter(context.Time, LogInterval);
         _setupLog = new LogRateLimiter(context.Time, LogInterval);
+        _crashLog = new LogRateLimiter(context.Time, LogInterval);
     }
 
     public UdpCounters Counters => _context.Counters;
@@ -70,7 +72,10 @@ internal sealed class UdpDatagramHandler
 #pragma warning restore CA1031
         {
             _context.Counters.OnDropped(UdpDropReason.FlowSetupFailed);
-            UdpLog.DatagramCrashed(_context.Log, new LoggedAddress(balancer), ex);
+            if (_crashLog.TryEnter(out long suppressed))
+            {
+                UdpLog.DatagramCrashed(_context.Log, new LoggedAddress(balancer), suppressed, ex);
+            }
         }
     }
 
@@ -152,7 +157,17 @@ internal sealed class UdpDatagramHandler
             return null;
         }
 
-        UdpUpstreamOpenResult opened = _opener.Open(key);
+        UdpUpstreamOpenResult opened;
+        try
+        {
+            opened = _opener.Open(key);
+        }
+        catch
+        {
+            _table.CancelReservation();
+            throw;
+        }
+
         if (!opened.Succeeded)
         {
             _table.CancelReservation();
@@ -170,7 +185,17 @@ internal sealed class UdpDatagramHandler
             UdpLog.SourcePortInUse(_context.Log, new LoggedAddress(key.Client), opened.Target!);
         }
 
-        flow = new UdpFlow(key, opened.Socket!, listener, UdpSocketAddress.Copy(from), opened.Target!, _table, _context);
+        try
+        {
+            flow = new UdpFlow(key, opened.Socket!, listener, UdpSocketAddress.Copy(from), opened.Target!, _table, _context);
+        }
+        catch
+        {
+            opened.Socket!.Dispose();
+            _table.CancelReservation();
+            throw;
+        }
+
         if (!_table.TryAdd(flow, out UdpFlow? existing))
         {
             flow.Close();

@@ -45,6 +45,12 @@ internal sealed partial class UdpFlow
         {
             // Closed (expired or shutting down).
         }
+#pragma warning disable CA1031 // A flow's reply loop must never take the process down; the flow still expires normally.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            UdpLog.ReplyLoopCrashed(_context.Log, new LoggedAddress(Key.Balancer), new LoggedAddress(Key.Client), ex);
+        }
     }
 
     /// <summary>False when the flow is closed.</summary>

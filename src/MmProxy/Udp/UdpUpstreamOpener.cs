@@ -37,7 +37,17 @@ internal sealed class UdpUpstreamOpener
         bool fallback = false;
         while (true)
         {
-            SocketSetupResult setup = TransparentSocket.Create(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp, source, _mark);
+            SocketSetupResult setup;
+            try
+            {
+                setup = TransparentSocket.Create(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp, source, _mark);
+            }
+            catch (SocketException ex)
+            {
+                // socket() itself failed: usually EMFILE/ENFILE with many flows open.
+                return new UdpUpstreamOpenResult(null, target, DescribeSocketFailure(ex.SocketErrorCode), fallback);
+            }
+
             if (!setup.Succeeded)
             {
                 if (setup.Error == SocketSetupError.AddressInUse && source is { Port: not 0 })
@@ -71,4 +81,8 @@ internal sealed class UdpUpstreamOpener
             }
         }
     }
+
+    private static string DescribeSocketFailure(SocketError error) => error == SocketError.TooManyOpenSockets
+        ? "socket() failed: " + UdpFlow.DescribeError(error) + ": each flow holds a socket: raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n) or lower --max-udp-flows"
+        : "socket() failed: " + UdpFlow.DescribeError(error);
 }

@@ -63,4 +63,39 @@ public sealed class UdpProcessTests
         Assert.Equal(1, proxy.ExitCode);
         Assert.Contains("already in use", proxy.Output, StringComparison.Ordinal);
     });
+
+    [Fact]
+    public Task Running_out_of_file_descriptors_drops_new_flows_and_recovers() => UdpE2E.RunAsync(async (net, udp) =>
+    {
+        udp.StartUpstream();
+        // About 100 descriptors go to the runtime itself: room for a few dozen flows, not 150.
+        BackgroundProcess proxy = net.Start("mmproxy", net.ServerNs, "prlimit",
+            ["--nofile=200:200", ProxyBinary.Path, "-p", "udp", "-l", "0.0.0.0:" + TestNetwork.ProxyPort,
+             "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-close-after", "2", "-v", "1"]);
+        await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, proxy);
+        var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
+        using var first = udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse("198.19.8.1"), 9000)));
+        await first.SendAsync("first"u8.ToArray());
+        Assert.NotNull(await first.ReceiveAsync(ReplyTimeout));
+
+        var crowd = Enumerable.Range(1, 150)
+            .Select(i => udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse($"198.19.10.{i}"), 9000 + i))))
+            .ToArray();
+        foreach (UdpClientSession s in crowd)
+        {
+            await s.SendAsync("crowd"u8.ToArray());
+        }
+        await ProcessLog.WaitForAsync(proxy, "raise the open file limit");
+
+        // The process lives, the established flow still works, and room comes back after expiry.
+        await first.SendAsync("still"u8.ToArray());
+        byte[]? reply = await first.ReceiveAsync(ReplyTimeout);
+        Assert.NotNull(reply);
+        Assert.EndsWith("|still", Encoding.ASCII.GetString(reply), StringComparison.Ordinal);
+        await ProcessLog.EventuallyAsync(async () => await net.CountUdpFlowSocketsAsync() <= 1, "the crowd's flows expire", TimeSpan.FromSeconds(10));
+        using var late = udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse("198.19.8.9"), 9009)));
+        await late.SendAsync("late"u8.ToArray());
+        Assert.NotNull(await late.ReceiveAsync(ReplyTimeout));
+        Assert.False(proxy.HasExited);
+    });
 }
