@@ -40,7 +40,7 @@ internal sealed class TcpConnectionHandler
         _headerReader = new HeaderReader(options.MaxHeaderSize, options.HeaderTimeout, _time);
         _targetSelector = new TargetSelector(options.TargetV4, options.TargetV6);
         _connector = new UpstreamConnector(options.Mark, options.ConnectTimeout, _time);
-        _pump = pump ?? CopyRelayPump.Instance;
+        _pump = pump ?? RelayPumpFactory.Default;
         _idleTimeout = options.IdleTimeout;
         _log = loggerFactory.CreateLogger(LogCategories.Connection);
         _proxyLog = loggerFactory.CreateLogger(LogCategories.Proxy);

@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using MmProxy.Interop;
+
+namespace MmProxy.Tcp;
+
+/// <summary>
+/// Zero-copy relay direction: splice(2) source socket → pooled pipe → destination socket, so the
+/// bytes never enter user space. Readiness comes from the async socket engine (a zero-byte receive
+/// waits for "readable"); the splices themselves are non-blocking. When the destination cannot take
+/// everything (EAGAIN: the peer's window is full) the rest of the pipe is read into a pooled buffer
+/// and sent with SendAsync, which waits properly; no byte is lost and backpressure holds because
+/// nothing more is read from the source meanwhile. Idle connections hold no pipe.
+/// </summary>
+internal sealed class SpliceRelayPump : RelayPump
+{
+    private const uint Flags = SpliceNativeMethods.SpliceMove | SpliceNativeMethods.SpliceNonBlock;
+
+    private readonly PipePool _pipes;
+    private long _fallbacks;
+
+    public SpliceRelayPump(PipePool pipes)
+    {
+        ArgumentNullException.ThrowIfNull(pipes);
+        _pipes = pipes;
+    }
+
+    /// <summary>Times the destination was full and bytes went through a user-space buffer.</summary>
+    public long Fallbacks => Interlocked.Read(ref _fallbacks);
+
+    /// <summary>The pipe pool (tests check that every pipe is returned).</summary>
+    public PipePool Pipes => _pipes;
+
+    public override async ValueTask<PumpResult> RunAsync(Socket source, Socket destination, RelayDirection direction, TcpRelay relay)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(relay);
+        try
+        {
+            // An accepted socket's descriptor stays blocking until its first async operation; a
+            // blocking splice would hold a thread and starve the other direction.
+            source.Blocking = false;
+            destination.Blocking = false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return PumpResult.Aborted;
+        }
+        catch (SocketException ex)
+        {
+            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ex.SocketErrorCode);
+        }
+
+        SplicePipe? pipe = null;
+        try
+        {
+            while (true)
+            {
+                if (pipe is null)
+                {
+                    // Wait for data (or FIN, or an error) before taking a pipe.
+                    PumpResult? waitFailure = await WaitReadableAsync(source, relay).ConfigureAwait(false);
+                    if (waitFailure is { } failed)
+                    {
+                        return failed;
+                    }
+
+                    pipe = _pipes.Rent(out int rentErrno);
+                    if (pipe is null)
+                    {
+                        // Out of descriptors: relay this direction by copying rather than failing it.
+                        _ = rentErrno;
+                        return await CopyRelayPump.Instance.RunAsync(source, destination, direction, relay).ConfigureAwait(false);
+                    }
+                }
+
+                nint spliced = SpliceIn(source, pipe, out int errno);
+                if (spliced > 0)
+                {
+                    relay.OnReceived(direction, (int)spliced);
+                    PumpResult? sendFailure = await DrainAsync(pipe, (int)spliced, destination, relay).ConfigureAwait(false);
+                    if (sendFailure is { } failure)
+                    {
+                        // The pipe may still hold bytes: dispose it rather than pool it.
+                        SplicePipe dirty = pipe;
+                        pipe = null;
+                        _pipes.Return(dirty, empty: false);
+                        return failure;
+                    }
+
+                    if (spliced < pipe.Capacity)
+                    {
+                        // Drained for now: give the pipe back before waiting again.
+                        _pipes.Return(pipe, empty: true);
+                        pipe = null;
+                    }
+
+                    continue;
+                }
+
+                if (spliced == 0)
+                {
+                    return OnSourceEnded(source, destination, direction, relay);
+                }
+
+                switch (errno)
+                {
+                    case SpliceNativeMethods.EAgain:
+                        _pipes.Return(pipe, empty: true);
+                        pipe = null;
+                        break;
+                    case SpliceNativeMethods.EIntr:
+                        break;
+                    default:
+                        return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ToSocketError(errno));
+                }
+            }
+        }
+        finally
+        {
+            if (pipe is not null)
+            {
+                _pipes.Return(pipe, empty: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Read 0: FIN, unless the peer reset and the other direction's write already consumed the
+    /// error (the read then returns 0 too). The socket is then in TCP_CLOSE, which a FIN cannot
+    /// cause while our own sending side is still open.
+    /// </summary>
+    private static PumpResult OnSourceEnded(Socket source, Socket destination, RelayDirection direction, TcpRelay relay)
+    {
+        RelayDirection opposite = direction == RelayDirection.ToUpstream ? RelayDirection.ToClient : RelayDirection.ToUpstream;
+        if (!relay.HasPassedOnFin(opposite) && SpliceTcpState.Get(source) == SpliceTcpState.Close)
+        {
+            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, SocketError.ConnectionReset);
+        }
+
+        relay.OnPassingOnFin(direction);
+        return CopyRelayPump.ShutdownDestination(destination, relay);
+    }
+
+    private static async ValueTask<PumpResult?> WaitReadableAsync(Socket source, TcpRelay relay)
+    {
+        try
+        {
+            await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            return null;
+        }
+        catch (SocketException ex)
+        {
+            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ex.SocketErrorCode);
+        }
+        catch (ObjectDisposedException)
+        {
+            return PumpResult.Aborted;
+        }
+    }
+
+    /// <summary>splice(source → pipe); the result and errno as splice(2) gives them (-1 and EBADF once disposed).</summary>
+    private static nint SpliceIn(Socket source, SplicePipe pipe, out int errno)
+    {
+        try
+        {
+            nint n = SpliceNativeMethods.SpliceFromSocket(source.SafeHandle, 0, pipe.WriteFd, 0, (nuint)pipe.Capacity, Flags);
+            errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return n;
+        }
+        catch (ObjectDisposedException)
+        {
+            errno = 9; // EBADF: the relay was aborted and the socket closed.
+            return -1;
+        }
+    }
+
+    /// <summary>Moves <paramref name="pending"/> bytes from the pipe to the destination.</summary>
+    private ValueTask<PumpResult?> DrainAsync(SplicePipe pipe, int pending, Socket destination, TcpRelay relay)
+    {
+        while (pending > 0)
+        {
+            nint n;
+            int errno;
+            try
+            {
+                n = SpliceNativeMethods.SpliceToSocket(pipe.ReadFd, 0, destination.SafeHandle, 0, (nuint)pending, Flags);
+                errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+            }
+            catch (ObjectDisposedException)
+            {
+                return ValueTask.FromResult<PumpResult?>(PumpResult.Aborted);
+            }
+
+            if (n > 0)
+            {
+                pending -= (int)n;
+                continue;
+            }
+
+            if (n < 0 && errno == SpliceNativeMethods.EIntr)
+            {
+                continue;
+            }
+
+            if (n < 0 && errno != SpliceNativeMethods.EAgain)
+            {
+                return ValueTask.FromResult<PumpResult?>(
+                    relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.DestinationFailed, ToSocketError(errno)));
+            }
+
+            // The destination is full: finish through a buffer with a send that waits.
+            Interlocked.Increment(ref _fallbacks);
+            return DrainThroughBufferAsync(pipe, pending, destination, relay);
+        }
+
+        return ValueTask.FromResult<PumpResult?>(null);
+    }
+
+    private static async ValueTask<PumpResult?> DrainThroughBufferAsync(SplicePipe pipe, int pending, Socket destination, TcpRelay relay)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(pending);
+        try
+        {
+            int read = ReadPipe(pipe, buffer.AsSpan(0, pending));
+            if (read != pending)
+            {
+                // Cannot happen (the bytes are in the pipe); never send a partial stream silently.
+                return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.DestinationFailed, SocketError.Fault);
+            }
+
+            return await CopyRelayPump.SendAllAsync(destination, buffer.AsMemory(0, pending), relay).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static unsafe int ReadPipe(SplicePipe pipe, Span<byte> target)
+    {
+        int total = 0;
+        fixed (byte* start = target)
+        {
+            while (total < target.Length)
+            {
+                nint n = SpliceNativeMethods.Read(pipe.ReadFd, start + total, (nuint)(target.Length - total));
+                if (n > 0)
+                {
+                    total += (int)n;
+                    continue;
+                }
+
+                if (n < 0 && Marshal.GetLastPInvokeError() == SpliceNativeMethods.EIntr)
+                {
+                    continue;
+                }
+
+                break;
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The socket error the managed socket API would report for a splice errno.</summary>
+    internal static SocketError ToSocketError(int errno) => errno switch
+    {
+        9 => SocketError.OperationAborted, // EBADF: closed under us (aborted)
+        32 => SocketError.Shutdown, // EPIPE
+        103 => SocketError.ConnectionAborted,
+        104 => SocketError.ConnectionReset,
+        107 => SocketError.NotConnected,
+        110 => SocketError.TimedOut,
+        113 => SocketError.HostUnreachable,
+        101 => SocketError.NetworkUnreachable,
+        12 or 105 => SocketError.NoBufferSpaceAvailable,
+        _ => SocketError.SocketError,
+    };
+}
