@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MmProxy.Configuration;
 using MmProxy.Hosting;
 
 namespace MmProxy.Cli;
@@ -19,9 +20,16 @@ internal static class CommandLineApp
         options.AddTo(root);
         var operations = new OperationsCommandLine();
         operations.AddTo(root);
+        var config = new ConfigCommandLine();
+        config.AddTo(root, options);
         Subcommands.AddTo(root);
         root.SetAction((parseResult, cancellationToken) =>
-            ProxyApplication.RunAsync(options.ToProxyOptions(parseResult), operations.ToOperationsOptions(parseResult), cancellationToken));
+        {
+            ProxyOptions proxy = options.ToProxyOptions(parseResult);
+            return parseResult.GetValue(config.Config) is { Length: > 0 } file
+                ? ProxyHost.RunAsync(file, proxy.Verbosity, proxy.LogFormat, operations.ToOperationsOptions(parseResult), cancellationToken)
+                : ProxyApplication.RunAsync(proxy, operations.ToOperationsOptions(parseResult), cancellationToken);
+        });
         return root;
     }
 

@@ -72,6 +72,12 @@ internal sealed class OperationsHost : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGHUP: RELOADING=1 until <see cref="OnReloaded"/>.</summary>
+    public void OnReloading() => _systemd.Reloading();
+
+    /// <summary>A reload ended (applied or rejected): READY=1 with a status saying which.</summary>
+    public void OnReloaded(string status) => _systemd.Ready(status);
+
     public void OnStopping(string status)
     {
         _ready = false;

@@ -66,7 +66,7 @@ internal static partial class ConfigFileLoader
         {
             problem = $"unknown field \"{ConfigErrors.Printable(unmapped)}\": check its spelling (fields: {(m.Success ? ListenerFields : "listeners")})";
         }
-        else if (ex.InnerException is null && ex.Message.Contains("could not be converted", StringComparison.Ordinal))
+        else if (ex.Message.Contains("could not be converted", StringComparison.Ordinal))
         {
             string field = m.Success && m.Groups[2].Success ? m.Groups[2].Value : path;
             problem = $"the value has the wrong type: {ExpectedType(field)}";

@@ -1,0 +1,192 @@
+using Microsoft.Extensions.Logging;
+using MmProxy.Configuration;
+using MmProxy.Configuration.ConfigFile;
+using MmProxy.Diagnostics;
+using MmProxy.Udp;
+
+namespace MmProxy.Hosting;
+
+/// <summary>
+/// The open listeners of the configuration-file host, one per listening port, keyed like
+/// <see cref="ListenerUnit.Key"/>. Applies a <see cref="ReloadPlan"/> so that unchanged ports keep
+/// their sockets and connections. Used from one thread at a time (startup, then the reload loop).
+/// </summary>
+internal sealed class ListenerSet : IAsyncDisposable
+{
+    private readonly Dictionary<string, (ListenerUnit Unit, IRunningListener Listener)> _open = new(StringComparer.Ordinal);
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ProxyCounters _counters;
+    private readonly ILogger _log;
+    // Guards _open against /metrics scrapes (another thread) during a reload.
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ListenerSet(ILoggerFactory loggerFactory, ProxyCounters counters, UdpCounters udpCounters, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(counters);
+        ArgumentNullException.ThrowIfNull(udpCounters);
+        ArgumentNullException.ThrowIfNull(log);
+        _loggerFactory = loggerFactory;
+        _counters = counters;
+        UdpCounters = udpCounters;
+        _log = log;
+    }
+
+    public UdpCounters UdpCounters { get; }
+
+    public int Count => _open.Count;
+
+    public IEnumerable<ListenerUnit> Units => _open.Values.Select(v => v.Unit);
+
+    /// <summary>Faults when any listener dies (the process must exit non-zero).</summary>
+    public Task Faulted => _faulted.Task;
+
+    /// <summary>UDP flows open now, over every UDP listener (for /metrics).</summary>
+    public long UdpFlowCount()
+    {
+        long count = 0;
+        IRunningListener[] listeners;
+        lock (_gate)
+        {
+            listeners = [.. _open.Values.Select(v => v.Listener)];
+        }
+
+        foreach (IRunningListener listener in listeners)
+        {
+            if (listener is UdpRunningListener udp)
+            {
+                count += udp.FlowCount;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Opens every unit at startup; on the first failure closes what it opened and returns the error.</summary>
+    public async Task<string?> OpenAllAsync(IReadOnlyList<ListenerUnit> units)
+    {
+        ArgumentNullException.ThrowIfNull(units);
+        ReloadPlan plan = ReloadPlan.Create([], units);
+        return await ApplyAsync(plan).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies a reload. New ports open first: if one cannot, those just opened close again and
+    /// nothing else changes (the error is returned). Then subnets are swapped on kept ports, removed
+    /// ports stop accepting, and ports whose settings changed are closed and reopened.
+    /// </summary>
+    public async Task<string?> ApplyAsync(ReloadPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var opened = new List<ListenerUnit>();
+        foreach (ListenerUnit unit in plan.Open)
+        {
+            if (!TryOpen(unit, out string? error))
+            {
+                foreach (ListenerUnit undo in opened)
+                {
+                    await CloseAsync(undo.Key, log: false).ConfigureAwait(false);
+                }
+
+                return $"{unit.Label}: {error}";
+            }
+
+            opened.Add(unit);
+        }
+
+        foreach ((ListenerUnit old, ListenerUnit next) in plan.Keep)
+        {
+            IRunningListener listener = _open[old.Key].Listener;
+            listener.Subnets.Replace(next.Subnets);
+            lock (_gate)
+            {
+                _open[old.Key] = (next, listener);
+            }
+        }
+
+        foreach (ListenerUnit unit in plan.Close)
+        {
+            await CloseAsync(unit.Key, log: true).ConfigureAwait(false);
+        }
+
+        foreach ((ListenerUnit old, ListenerUnit next) in plan.Reopen)
+        {
+            await CloseAsync(old.Key, log: true).ConfigureAwait(false);
+            if (!TryOpen(next, out string? error))
+            {
+                ReloadLog.ReopenFailed(_log, next.Label, next.Key, error!);
+                if (!TryOpen(old, out _))
+                {
+                    _faulted.TrySetException(new InvalidOperationException($"{next.Label}: {error}"));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private bool TryOpen(ListenerUnit unit, out string? error)
+    {
+        ProxyOptions o = unit.Options;
+        IRunningListener? listener;
+        int sockets;
+        if (o.Protocol == TransportProtocol.Udp)
+        {
+            UdpRunningListener? udp = UdpRunningListener.Open(o, unit.Subnets, UdpCounters, _loggerFactory, _log, out error);
+            listener = udp;
+            sockets = udp?.SocketCount ?? 0;
+        }
+        else
+        {
+            TcpRunningListener? tcp = TcpRunningListener.Open(o, unit.Subnets, _loggerFactory, _counters, _log, out error);
+            listener = tcp;
+            sockets = tcp?.SocketCount ?? 0;
+        }
+
+        if (listener is null)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _open[unit.Key] = (unit, listener);
+        }
+
+        _ = listener.Completion.ContinueWith(
+            t => _faulted.TrySetException(t.Exception!.InnerExceptions),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        ReloadLog.ListenerOpened(_log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp" : "tcp", o.ListenEndPoint, o.TargetV4, o.TargetV6,
+            sockets, unit.Subnets.AllowsAll ? "everyone" : o.AllowedSubnetsPath ?? "inline");
+        return true;
+    }
+
+    private async Task CloseAsync(string key, bool log)
+    {
+        (ListenerUnit Unit, IRunningListener Listener) entry;
+        lock (_gate)
+        {
+            if (!_open.Remove(key, out entry))
+            {
+                return;
+            }
+        }
+
+        {
+            await entry.Listener.DisposeAsync().ConfigureAwait(false);
+            if (log)
+            {
+                ReloadLog.ListenerClosed(_log, entry.Unit.Label, key);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (string key in _open.Keys.ToArray())
+        {
+            await CloseAsync(key, log: false).ConfigureAwait(false);
+        }
+    }
+}

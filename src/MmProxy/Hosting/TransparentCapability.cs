@@ -1,0 +1,25 @@
+using System.Net.Sockets;
+using MmProxy.Interop;
+
+namespace MmProxy.Hosting;
+
+/// <summary>
+/// Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later. (Same check
+/// as the flags path in <see cref="ProxyApplication"/>, for the configuration-file host.)
+/// </summary>
+internal static class TransparentCapability
+{
+    public static string? Check()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        int errno = LinuxSocketOptions.SetTransparent(probe);
+        if (errno == 0)
+        {
+            return null;
+        }
+
+        return errno is Errno.EPERM or Errno.EACCES
+            ? $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep on the binary, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)"
+            : $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}";
+    }
+}
