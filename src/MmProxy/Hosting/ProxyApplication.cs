@@ -79,6 +79,7 @@ internal static class ProxyApplication
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var abortDrain = new CancellationTokenSource();
         string? stopSignal = null;
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -90,6 +91,7 @@ internal static class ProxyApplication
             return ExitCodes.Failure;
         }
 
+        using var sighup = new ReloadSubnetsOnHangup(options.AllowedSubnetsPath, subnets!, operationsHost, log);
         if (options.Protocol == TransportProtocol.Udp)
         {
             return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => stopSignal ?? "Cancellation", operationsHost, stop.Token).ConfigureAwait(false);
@@ -122,6 +124,10 @@ internal static class ProxyApplication
             }
 
             await listeners.DisposeAsync().ConfigureAwait(false);
+            if (exitCode == ExitCodes.Success)
+            {
+                await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, abortDrain.Token).ConfigureAwait(false);
+            }
         }
 
         ProxyLog.Stopped(log, counters.Accepted, counters.Active);
@@ -131,6 +137,13 @@ internal static class ProxyApplication
         {
             // We handle it: no default termination before listeners are closed.
             context.Cancel = true;
+            if (stop.IsCancellationRequested)
+            {
+                // A second signal while draining: stop waiting for open connections.
+                abortDrain.Cancel();
+                return;
+            }
+
             stopSignal = context.Signal.ToString();
             stop.Cancel();
         }
