@@ -160,22 +160,27 @@ public sealed class TcpRelayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Traffic_keeps_an_idle_timer_from_firing()
+    public async Task Traffic_keeps_an_idle_timer_from_firing_and_silence_then_fires_it()
     {
-        _relay.StartIdleTimer(TimeSpan.FromMilliseconds(400));
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
+        var time = new ManualTimeProvider();
+        using var relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide, time: time);
+        relay.StartIdleTimer(TimeSpan.FromSeconds(1));
+        Task<RelayResult> running = relay.RunAsync().AsTask();
         byte[] one = [1];
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 5; i++)
         {
-            // 8 × 100 ms of chatter: twice the idle timeout in total, never idle for long.
-            await Task.Delay(100);
+            // 5 × 0.9 s of virtual time, with traffic in between: never 1 s idle.
+            time.Advance(TimeSpan.FromMilliseconds(900));
+            Assert.False(relay.IsAborted);
             await Loopback.SendAllAsync(_client, one);
             Assert.Equal(one, await Loopback.ReadExactlyAsync(_server, 1));
         }
 
-        Assert.False(relay.IsCompleted);
-        _client.Shutdown(SocketShutdown.Send);
-        _server.Shutdown(SocketShutdown.Send);
-        Assert.False((await relay.WaitAsync(Loopback.Deadline)).IdleTimedOut);
+        time.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.False(relay.IsAborted);
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(relay.IsAborted);
+        await Loopback.AssertResetAsync(_client);
+        Assert.True((await running.WaitAsync(Loopback.Deadline)).IdleTimedOut);
     }
 }

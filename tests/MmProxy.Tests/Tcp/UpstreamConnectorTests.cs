@@ -8,7 +8,9 @@ namespace MmProxy.Tests.Tcp;
 /// <summary>The upstream connector's outcomes and the fixes its messages carry. Needs root.</summary>
 public sealed class UpstreamConnectorTests
 {
-    private static readonly UpstreamConnector Connector = new(mark: 0, connectTimeout: TimeSpan.FromMilliseconds(300));
+    // Short for the tests that wait for a timeout; generous where a connect must succeed.
+    private static readonly UpstreamConnector Connector = new(mark: 0, connectTimeout: TimeSpan.FromSeconds(5));
+    private static readonly UpstreamConnector Impatient = new(mark: 0, connectTimeout: TimeSpan.FromMilliseconds(300));
 
     /// <summary>A listener whose accept queue is full: further SYNs are dropped, so connects hang.</summary>
     private static async Task<(Socket Listener, Socket Filler)> FullListenerAsync(IPAddress address)
@@ -81,7 +83,7 @@ public sealed class UpstreamConnectorTests
         using (listener)
         using (filler)
         {
-            UpstreamConnectResult result = await Connector.ConnectAsync(
+            UpstreamConnectResult result = await Impatient.ConnectAsync(
                 new TargetSelection((IPEndPoint)listener.LocalEndPoint!, IPEndPoint.Parse("198.18.0.9:40202"), null)).AsTask().WaitAsync(Loopback.Deadline);
             Assert.Equal(UpstreamConnectError.TimedOut, result.Error);
             Assert.Contains("ip rule add from 127.0.0.1/8 iif lo table 123", result.Message, StringComparison.Ordinal);
@@ -96,7 +98,7 @@ public sealed class UpstreamConnectorTests
         using (listener)
         using (filler)
         {
-            UpstreamConnectResult result = await Connector.ConnectAsync(
+            UpstreamConnectResult result = await Impatient.ConnectAsync(
                 new TargetSelection((IPEndPoint)listener.LocalEndPoint!, IPEndPoint.Parse("[2001:db8::9]:40203"), null)).AsTask().WaitAsync(Loopback.Deadline);
             Assert.Equal(UpstreamConnectError.TimedOut, result.Error);
             Assert.Contains("ip -6 rule add from ::1/128 iif lo table 123", result.Message, StringComparison.Ordinal);
@@ -111,7 +113,7 @@ public sealed class UpstreamConnectorTests
         using (listener)
         using (filler)
         {
-            UpstreamConnectResult result = await Connector.ConnectAsync(
+            UpstreamConnectResult result = await Impatient.ConnectAsync(
                 new TargetSelection((IPEndPoint)listener.LocalEndPoint!, null, null)).AsTask().WaitAsync(Loopback.Deadline);
             Assert.Equal(UpstreamConnectError.TimedOut, result.Error);
             Assert.DoesNotContain("ip rule", result.Message, StringComparison.Ordinal);
