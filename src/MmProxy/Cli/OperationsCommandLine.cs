@@ -5,7 +5,7 @@ using MmProxy.Hosting;
 
 namespace MmProxy.Cli;
 
-/// <summary>The proxy's operational flags (--quiet, --metrics), also accepted with one dash like Go flags.</summary>
+/// <summary>The proxy's operational flags (--quiet, --metrics, --shutdown-timeout), also accepted with one dash like Go flags.</summary>
 internal sealed class OperationsCommandLine
 {
     public OperationsCommandLine()
@@ -20,9 +20,17 @@ internal sealed class OperationsCommandLine
             HelpName = "ADDR:PORT",
             CustomParser = ParseEndPoint,
         };
+        ShutdownTimeout = new Option<TimeSpan?>("--shutdown-timeout", "-shutdown-timeout")
+        {
+            Description = "On SIGTERM/SIGINT: stop accepting, give open connections this long to finish, then close the rest and exit 0 (default: 30s; 0 = close at once)",
+            HelpName = "DURATION",
+            CustomParser = ParseDuration,
+        };
     }
 
     public Option<bool> Quiet { get; }
+
+    public Option<TimeSpan?> ShutdownTimeout { get; }
 
     public Option<IPEndPoint?> Metrics { get; }
 
@@ -31,6 +39,7 @@ internal sealed class OperationsCommandLine
         ArgumentNullException.ThrowIfNull(command);
         command.Options.Add(Quiet);
         command.Options.Add(Metrics);
+        command.Options.Add(ShutdownTimeout);
     }
 
     public OperationsOptions ToOperationsOptions(ParseResult result)
@@ -40,7 +49,20 @@ internal sealed class OperationsCommandLine
         {
             Quiet = result.GetValue(Quiet),
             MetricsEndPoint = result.GetValue(Metrics),
+            ShutdownTimeout = result.GetValue(ShutdownTimeout) ?? OperationsOptions.DefaultShutdownTimeout,
         };
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (!DurationParser.TryParse(text, out TimeSpan value))
+        {
+            result.AddError($"--shutdown-timeout: invalid duration '{text}': expected seconds or a number with ms, s, m or h (500ms, 30s, 1m)");
+            return null;
+        }
+
+        return value;
     }
 
     private static IPEndPoint? ParseEndPoint(ArgumentResult result)

@@ -14,6 +14,11 @@ internal sealed class OperationsOptions
     /// <summary>--metrics ADDR:PORT: serve /metrics and /healthz there; null = off.</summary>
     public IPEndPoint? MetricsEndPoint { get; init; }
 
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>--shutdown-timeout: on SIGTERM/SIGINT, how long open connections may take to finish; 0 = close at once.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = DefaultShutdownTimeout;
+
     /// <summary>The table the startup checks name in their fixes (as `mmproxy routing apply --table`).</summary>
     public int RoutingTable { get; init; } = RoutingRecipe.DefaultTable;
 }

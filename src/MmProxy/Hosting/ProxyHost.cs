@@ -57,6 +57,7 @@ internal static class ProxyHost
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var abortDrain = new CancellationTokenSource();
         using var reloadRequested = new SemaphoreSlim(0);
         string? stopSignal = null;
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
@@ -113,12 +114,24 @@ internal static class ProxyHost
         }
 
         await listeners.DisposeAsync().ConfigureAwait(false);
+        if (exitCode == ExitCodes.Success)
+        {
+            await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, abortDrain.Token).ConfigureAwait(false);
+        }
+
         ProxyLog.Stopped(log, counters.Accepted, counters.Active);
         return exitCode;
 
         void OnStopSignal(PosixSignalContext context)
         {
             context.Cancel = true;
+            if (stop.IsCancellationRequested)
+            {
+                // A second signal while draining: stop waiting for open connections.
+                abortDrain.Cancel();
+                return;
+            }
+
             stopSignal = context.Signal.ToString();
             stop.Cancel();
         }
