@@ -45,7 +45,8 @@ for proj in tests/*/*.csproj; do
     echo "== $name"
     dotnet test "$proj" -c Release --no-build -nologo "${FILTER[@]}" \
         --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-        --results-directory "$RESULTS" 2>&1 | tee "$RESULTS/$name.log" | grep -E '^\s+(Passed|Failed|Skipped) |^\s*(Error Message|Stack Trace)|Total tests|Passed!|Failed!|error' | grep -v '^\s*Passed ' 
+        --results-directory "$RESULTS" 2>&1 | tee "$RESULTS/$name.log" \
+        | awk '/^[[:space:]]+Failed [^!]/ { show = 16 } /Total tests|error [A-Z]+[0-9]+:/ { print; next } show > 0 { print; show-- }'
     rc=${PIPESTATUS[0]}
     trx=$RESULTS/$name.trx
     if [ -f "$trx" ]; then
