@@ -63,9 +63,12 @@ public sealed partial class ProxyHeaderParser
             return ProxyParseResult.NeedMore;
         }
 
+        // LOCAL: "discard the protocol block including the family which is ignored" (spec 2.2), so
+        // only PROXY needs a defined family byte.
+        bool isProxy = command == (int)ProxyCommand.Proxy;
         byte familyByte = data[13];
         int addressLength = AddressBlockLength(familyByte);
-        if (addressLength < 0)
+        if (addressLength < 0 && isProxy)
         {
             return ProxyParseResult.Invalid(ProxyParseError.V2UnsupportedFamily);
         }
@@ -82,7 +85,6 @@ public sealed partial class ProxyHeaderParser
             return ProxyParseResult.Invalid(ProxyParseError.V2HeaderTooLarge);
         }
 
-        bool isProxy = command == (int)ProxyCommand.Proxy;
         if (isProxy && bodyLength < addressLength)
         {
             return ProxyParseResult.Invalid(ProxyParseError.V2LengthTooShortForAddresses);
@@ -95,8 +97,9 @@ public sealed partial class ProxyHeaderParser
 
         ProxyFamily family = ToFamily(familyByte);
 
-        // LOCAL: the receiver ignores addresses and whatever follows (spec 2.2). UNSPEC with PROXY:
-        // no address; its body has no defined layout, so it is skipped too.
+        // LOCAL: the receiver ignores the family, addresses and whatever follows (spec 2.2). UNSPEC
+        // with PROXY: no address; its body has no defined layout, so it is skipped too. An undefined
+        // family byte under LOCAL is reported as Unspec.
         if (!isProxy || addressLength == 0)
         {
             return ProxyParseResult.Complete(new ProxyHeader

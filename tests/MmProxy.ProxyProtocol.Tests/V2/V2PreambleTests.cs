@@ -144,11 +144,15 @@ public sealed class V2PreambleTests
     [InlineData(0x30)]
     [InlineData(0x41)]
     [InlineData(0xFF)]
-    public void Family_byte_must_be_a_defined_one(byte familyByte)
+    public void Family_byte_must_be_a_defined_one_with_proxy(byte familyByte)
     {
         ParseAssert.Invalid(V2Raw.Build(0x21, familyByte, new byte[216]), ProxyParseError.V2UnsupportedFamily);
-        ParseAssert.Invalid(V2Raw.Build(0x20, familyByte, new byte[216]), ProxyParseError.V2UnsupportedFamily);
         ParseAssert.Invalid([.. V2Raw.Signature, 0x21, familyByte], ProxyParseError.V2UnsupportedFamily);
+
+        // LOCAL ignores the family ("discard the protocol block including the family").
+        ProxyHeader local = ParseAssert.Complete(V2Raw.Build(0x20, familyByte, new byte[3]));
+        Assert.Equal(ProxyCommand.Local, local.Command);
+        Assert.Equal(ProxyFamily.Unspec, local.Family);
     }
 
     [Theory]
