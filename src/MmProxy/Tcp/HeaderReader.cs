@@ -31,9 +31,23 @@ internal sealed class HeaderReader
     public async ValueTask<HeaderReadResult> ReadAsync(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        using var timeout = new CancellationTokenSource(_timeout, _time);
+        try
+        {
+            // Wait for the first bytes without a buffer, so silent connections hold no memory.
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return new HeaderReadResult(HeaderReadStatus.TimedOut, ProxyParseError.None, default, null, 0, SocketError.TimedOut);
+        }
+        catch (SocketException ex)
+        {
+            return new HeaderReadResult(HeaderReadStatus.Failed, ProxyParseError.None, default, null, 0, ex.SocketErrorCode);
+        }
+
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferSize, _maxHeaderSize));
         int received = 0;
-        using var timeout = new CancellationTokenSource(_timeout, _time);
         try
         {
             while (true)

@@ -100,6 +100,23 @@ public sealed class HeaderReaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Total_silence_times_out()
+    {
+        HeaderReadResult result = await Reader(timeoutMs: 150).ReadAsync(_receiver).AsTask().WaitAsync(Loopback.Deadline);
+        Assert.Equal(HeaderReadStatus.TimedOut, result.Status);
+        Assert.Equal(0, result.Received);
+    }
+
+    [Fact]
+    public async Task Fin_without_a_byte_is_closed()
+    {
+        _sender.Shutdown(SocketShutdown.Send);
+        HeaderReadResult result = await Reader().ReadAsync(_receiver).AsTask().WaitAsync(Loopback.Deadline);
+        Assert.Equal(HeaderReadStatus.Closed, result.Status);
+        Assert.Equal(0, result.Received);
+    }
+
+    [Fact]
     public async Task Fin_before_the_header_is_closed()
     {
         await Loopback.SendAllAsync(_sender, "PROXY"u8.ToArray());
