@@ -20,6 +20,7 @@ public sealed class ProxyTlv
 
     private const int SslFixedLength = 5;
 
+    /// <summary>A TLV over <paramref name="value"/> (not copied: the caller keeps it unchanged).</summary>
     public ProxyTlv(ProxyTlvType type, ReadOnlyMemory<byte> value)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value.Length, MaxValueLength, nameof(value));
