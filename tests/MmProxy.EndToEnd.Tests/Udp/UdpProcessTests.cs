@@ -98,4 +98,19 @@ public sealed class UdpProcessTests
         Assert.NotNull(await late.ReceiveAsync(ReplyTimeout));
         Assert.False(proxy.HasExited);
     });
+
+    [Fact]
+    public Task Flow_sockets_carry_the_mark_and_the_client_address() => UdpE2E.RunAsync(async (net, udp) =>
+    {
+        udp.StartUpstream();
+        await net.StartUdpProxyAsync("-mark", "0x123");
+        var client = new IPEndPoint(IPAddress.Parse("198.19.8.3"), 8003);
+        using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), client));
+        await session.SendAsync("marked"u8.ToArray());
+        Assert.NotNull(await session.ReceiveAsync(ReplyTimeout));
+        CommandResult ss = await Command.CheckAsync("ip", "netns", "exec", net.ServerNs, "ss", "-Hune", "dport", "=", ":" + TestNetwork.UpstreamPort);
+        string line = Assert.Single(ss.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(client + " 127.0.0.1:" + TestNetwork.UpstreamPort, line, StringComparison.Ordinal);
+        Assert.Contains("fwmark:0x123", line, StringComparison.Ordinal);
+    });
 }
