@@ -8,7 +8,8 @@ using MmProxy.EndToEnd.Tests.Infrastructure;
 namespace MmProxy.EndToEnd.Tests.Hardening;
 
 /// <summary>
-/// Slowloris: thousands of connections that send nothing or half a header must all be closed at
+/// Slowloris: thousands of connections that send nothing, half a header, or a header one byte at a
+/// time (every 250 ms) must all be closed at
 /// --header-timeout, while a bulk transfer through the same proxy completes intact. The older
 /// implementations have no header timeout at all (one silent connection holds resources forever).
 /// CI and full runs both use 5,000 connections (MMPROXY_HARDENING_SLOWLORIS overrides).
@@ -60,7 +61,7 @@ public sealed class SlowlorisHardeningTests
                     startedAt[i] = clock.Elapsed;
                     await sockets[i].ConnectAsync(proxyEndPoint, cts.Token);
                     connectedAt[i] = clock.Elapsed;
-                    byte[]? partial = (i % 3) switch { 1 => halfV1, 2 => halfV2, _ => null };
+                    byte[]? partial = (i % 4) switch { 1 => halfV1, 2 => halfV2, _ => null };
                     if (partial is not null)
                     {
                         await Streams.SendAllAsync(sockets[i], partial, cts.Token);
@@ -68,6 +69,25 @@ public sealed class SlowlorisHardeningTests
                 }));
             }
             TimeSpan allConnected = clock.Elapsed;
+
+            // A quarter trickle a valid v1 line one byte every 250 ms: still too slow, so the header
+            // timeout must be a deadline for the whole header, not an idle timer reset by each byte.
+            byte[] trickle = Encoding.ASCII.GetBytes("PROXY TCP4 198.51.100.7 198.51.100.8 40000 7000\r\n");
+            Task trickling = Task.WhenAll(Enumerable.Range(0, count).Where(i => i % 4 == 3).Select(async i =>
+            {
+                try
+                {
+                    for (int b = 0; b < trickle.Length - 1; b++)
+                    {
+                        await sockets[i].SendAsync(trickle.AsMemory(b, 1), SocketFlags.None, cts.Token);
+                        await Task.Delay(250, cts.Token);
+                    }
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // Closed by the proxy: expected.
+                }
+            }));
 
             Task<string> watchers = Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
             {
@@ -102,6 +122,7 @@ public sealed class SlowlorisHardeningTests
             Assert.Equal((BulkBytes, Streams.PatternHash(BulkBytes), StreamEnd.Eof), (echoed.Bytes, echoed.Sha256, echoed.End));
 
             await watchers;
+            await trickling;
             var held = Enumerable.Range(0, count).Select(i => closedAt[i] - connectedAt[i]).ToArray();
             int early = Enumerable.Range(0, count).Count(i => closedAt[i] - startedAt[i] < HeaderTimeout - TimeSpan.FromMilliseconds(50));
             int late = held.Count(h => h > HeaderTimeout + Lateness);

@@ -8,7 +8,7 @@ using MmProxy.ProxyProtocol.Tests.Fuzz;
 namespace MmProxy.EndToEnd.Tests.Hardening;
 
 /// <summary>
-/// Random and mutated PROXY headers (the protocol tests' structure-aware mutator) sent at the
+/// Random bytes and mutated PROXY headers (the protocol tests' structure-aware mutator) sent at the
 /// running proxy over TCP, one connection each, with legitimate connections interleaved. The
 /// process must stay up, close every connection, relay every legitimate one, and keep its memory
 /// flat. CI: 4,000 connections; MMPROXY_HARDENING_FULL=1: 200,000 (MMPROXY_HARDENING_FUZZ_CASES
@@ -85,9 +85,23 @@ public sealed class TcpFuzzHardeningTests
                 }
 
                 byte[] input;
-                lock (mutator)
+                if (i % 7 == 3)
                 {
-                    input = mutator.Next();
+                    // Plain random bytes, sometimes starting like a header.
+                    input = new byte[random.Next(1, 600)];
+                    random.NextBytes(input);
+                    if (random.Next(2) == 0)
+                    {
+                        byte[] start = random.Next(2) == 0 ? "PROXY "u8.ToArray() : [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A];
+                        start.AsSpan(0, Math.Min(start.Length, input.Length)).CopyTo(input);
+                    }
+                }
+                else
+                {
+                    lock (mutator)
+                    {
+                        input = mutator.Next();
+                    }
                 }
                 // Half the cases carry payload after the header, as a real client would.
                 if (random.Next(2) == 0)
