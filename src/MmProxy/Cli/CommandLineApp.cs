@@ -64,14 +64,7 @@ internal static class CommandLineApp
     public static ParseResult Parse(RootCommand root, IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var names = new List<string>();
-        foreach (Command sub in root.Subcommands)
-        {
-            names.Add(sub.Name);
-            names.AddRange(sub.Aliases);
-        }
-
-        string[] normalized = GoFlagNormalizer.Normalize(args, names);
+        string[] normalized = new GoFlagNormalizer(root).Normalize(args);
         // No response files: "@x" must stay a literal value for a drop-in replacement.
         var configuration = new ParserConfiguration { ResponseFileTokenReplacer = null };
         return root.Parse(normalized, configuration);

@@ -1,131 +1,122 @@
+using System.CommandLine;
+
 namespace MmProxy.Cli;
 
 /// <summary>
-/// Rewrites Go flag syntax into the canonical spelling System.CommandLine parses, so mmproxy is a
-/// drop-in for go-mmproxy: Go accepts <c>-flag value</c>, <c>--flag value</c>, <c>-flag=value</c>
-/// and <c>--flag=value</c> for every flag, single-letter or not, and the last of repeated flags
-/// wins. After rewriting, single-letter flags are <c>-x</c>, longer ones <c>--name</c>, values are
-/// separate tokens, and each option appears once. Values are copied verbatim (never
-/// reinterpreted), and everything after <c>--</c> is left alone.
+/// Rewrites Go flag syntax into the spelling System.CommandLine parses, so mmproxy is a drop-in for
+/// go-mmproxy: Go accepts <c>-flag value</c>, <c>--flag value</c>, <c>-flag=value</c> and
+/// <c>--flag=value</c> for every flag, single-letter or not, and the last of repeated flags wins.
+/// The table comes from the command's own options, so every option (ours, go-mmproxy's,
+/// mmproxy-rs's, other areas') gets all four spellings. After rewriting, each option appears once,
+/// by its canonical name, with its value as a separate token. Values are copied verbatim (never
+/// reinterpreted), unknown flags are left for the parser to report, and everything after
+/// <c>--</c> is left alone, as are the arguments of subcommands.
 /// </summary>
-internal static class GoFlagNormalizer
+internal sealed class GoFlagNormalizer
 {
-    private static readonly HashSet<string> ValueFlags = new(StringComparer.Ordinal)
-    {
-        // go-mmproxy
-        "l", "4", "6", "p", "v", "allowed-subnets", "listeners", "mark", "close-after",
-        // mmproxy-rs
-        "a", "c", "m", "ipv4", "ipv6", "listen-addr", "protocol",
-        // ours
-        "header-timeout", "max-header-size", "connect-timeout", "idle-timeout", "backlog", "log-format", "max-udp-flows",
-    };
+    private readonly Dictionary<string, Flag> _flags = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _subcommands = new(StringComparer.Ordinal);
 
-    // Names of one option (go-mmproxy's and mmproxy-rs's), for "the last one wins".
-    private static readonly Dictionary<string, string> SameOption = new(StringComparer.Ordinal)
+    public GoFlagNormalizer(Command command)
     {
-        ["listen-addr"] = "l",
-        ["ipv4"] = "4",
-        ["ipv6"] = "6",
-        ["protocol"] = "p",
-        ["a"] = "allowed-subnets",
-        ["c"] = "close-after",
-        ["m"] = "mark",
-    };
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (Option option in command.Options)
+        {
+            bool isSwitch = option.ValueType == typeof(bool) || option.Arity.MaximumNumberOfValues == 0;
+            var flag = new Flag(option, option.Name, isSwitch);
+            Add(option.Name, flag);
+            foreach (string alias in option.Aliases)
+            {
+                Add(alias, flag);
+            }
+        }
 
-    private static readonly Dictionary<string, string> SwitchFlags = new(StringComparer.Ordinal)
-    {
-        ["h"] = "--help",
-        ["help"] = "--help",
-        ["version"] = "--version",
-        ["V"] = "--version",
-    };
+        // Go's own help flag spelling and mmproxy-rs's -V.
+        if (_flags.TryGetValue("help", out Flag? help))
+        {
+            _flags.TryAdd("h", help);
+        }
 
-    /// <param name="args">The process arguments.</param>
-    /// <param name="subcommands">Names of subcommands: arguments starting with one are not rewritten.</param>
-    public static string[] Normalize(IReadOnlyList<string> args, IReadOnlyCollection<string>? subcommands = null)
+        if (_flags.TryGetValue("version", out Flag? version))
+        {
+            _flags.TryAdd("V", version);
+        }
+
+        foreach (Command sub in command.Subcommands)
+        {
+            _subcommands.Add(sub.Name);
+            foreach (string alias in sub.Aliases)
+            {
+                _subcommands.Add(alias);
+            }
+        }
+    }
+
+    public string[] Normalize(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Count > 0 && subcommands is not null && subcommands.Contains(args[0]))
+        if (args.Count > 0 && _subcommands.Contains(args[0]))
         {
             return [.. args];
         }
 
-        var result = new List<string>(args.Count + 4);
-        var lastIndexOfOption = new Dictionary<string, int>(StringComparer.Ordinal);
-        var superseded = new HashSet<int>();
+        // (tokens of one occurrence, the option it sets or null)
+        var items = new List<(string[] Tokens, Option? Option)>(args.Count);
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
             if (arg == "--")
             {
-                for (; i < args.Count; i++)
-                {
-                    result.Add(args[i]);
-                }
-
+                items.Add(([.. args.Skip(i)], null));
                 break;
             }
 
-            if (!TrySplitFlag(arg, out string name, out string? value))
+            if (!TrySplitFlag(arg, out string name, out string? value) || !_flags.TryGetValue(name, out Flag? flag))
             {
-                result.Add(arg);
+                // Unknown: leave as given so the parser reports exactly what the user typed.
+                items.Add(([arg], null));
                 continue;
             }
 
-            if (ValueFlags.Contains(name))
+            if (value is not null)
             {
-                string key = SameOption.GetValueOrDefault(name, name);
-                if (lastIndexOfOption.TryGetValue(key, out int previous))
-                {
-                    superseded.Add(previous);
-                }
-
-                lastIndexOfOption[key] = result.Count;
-                result.Add(Canonical(name));
-                if (value is not null)
-                {
-                    result.Add(value);
-                }
-                else if (i + 1 < args.Count)
-                {
-                    // The next token is this flag's value whatever it looks like ("-v -1" is an
-                    // invalid level, not a flag), as in Go.
-                    result.Add(args[++i]);
-                }
+                items.Add(([flag.Canonical, value], flag.Option));
             }
-            else if (value is null && SwitchFlags.TryGetValue(name, out string? canonical))
+            else if (!flag.IsSwitch && i + 1 < args.Count)
             {
-                result.Add(canonical);
+                // The next token is this flag's value whatever it looks like ("-v -1" is an
+                // invalid level, not a flag), as in Go.
+                items.Add(([flag.Canonical, args[++i]], flag.Option));
             }
             else
             {
-                // Unknown: leave as given so the parser reports exactly what the user typed.
-                result.Add(arg);
+                items.Add(([flag.Canonical], flag.Option));
             }
         }
 
-        if (superseded.Count == 0)
+        // The last occurrence of an option wins; earlier ones are dropped with their values.
+        var seen = new HashSet<Option>();
+        var kept = new List<string[]>(items.Count);
+        for (int i = items.Count - 1; i >= 0; i--)
         {
-            return [.. result];
-        }
-
-        // Drop earlier occurrences (flag and value) of options given again later.
-        var kept = new List<string>(result.Count);
-        for (int i = 0; i < result.Count; i++)
-        {
-            if (superseded.Contains(i))
+            (string[] tokens, Option? option) = items[i];
+            if (option is null || seen.Add(option))
             {
-                i++;
-                continue;
+                kept.Add(tokens);
             }
-
-            kept.Add(result[i]);
         }
 
-        return [.. kept];
+        kept.Reverse();
+        return [.. kept.SelectMany(t => t)];
     }
 
-    private static string Canonical(string name) => name.Length == 1 ? "-" + name : "--" + name;
+    private void Add(string alias, Flag flag)
+    {
+        if (alias.StartsWith('-'))
+        {
+            _flags.TryAdd(alias.TrimStart('-'), flag);
+        }
+    }
 
     private static bool TrySplitFlag(string arg, out string name, out string? value)
     {
@@ -156,4 +147,6 @@ internal static class GoFlagNormalizer
 
         return true;
     }
+
+    private sealed record Flag(Option Option, string Canonical, bool IsSwitch);
 }
