@@ -11,6 +11,7 @@ namespace MmProxy.Tests.Udp;
 /// The whole receive path (listener loop, ReceiveFromAsync with a SocketAddress, handler, flow
 /// send) allocates nothing per datagram once a flow exists: measured process-wide over loopback.
 /// </summary>
+[Collection(ProcessWideMeasurementCollection.Name)]
 public sealed class UdpListenerAllocationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
