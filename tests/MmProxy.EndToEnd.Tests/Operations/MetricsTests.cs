@@ -22,8 +22,22 @@ public sealed class MetricsTests
         // The metrics endpoint opens right after the proxy's listener: wait for it too.
         await net.WaitListeningAsync(net.ServerNs, MetricsPort, proxyProcess);
 
-        (int status, string health) = await MetricsScraper.GetAsync(net.ServerNs, metricsEndPoint, "/healthz");
-        Assert.True(status == 200, health);
+        // /healthz turns 200 once the listeners are serving (503 before): wait for it.
+        int status;
+        string health;
+        DateTime healthDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            (status, health) = await MetricsScraper.GetAsync(net.ServerNs, metricsEndPoint, "/healthz");
+            if (status == 200)
+            {
+                break;
+            }
+
+            Assert.True(status == 503, $"/healthz: {status} {health}");
+            Assert.True(DateTime.UtcNow < healthDeadline, "/healthz still 503 after 15 s: " + health);
+            await Task.Delay(20);
+        }
 
         // 1. Three relayed connections, each echoing Payload bytes.
         for (int i = 0; i < Relayed; i++)
@@ -37,9 +51,15 @@ public sealed class MetricsTests
 
         var proxy = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
         // 2. A peer outside the allowed subnets (the server's own address).
-        using (Socket refused = await net.ConnectAsync(net.ServerNs, proxy, new IPEndPoint(net.ServerV4, 0)))
+        // The proxy resets it at once: the reset may even beat the connect's completion here.
+        try
         {
+            using Socket refused = await net.ConnectAsync(net.ServerNs, proxy, new IPEndPoint(net.ServerV4, 0));
             await Streams.ReceiveAsync(refused);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // Refused as expected.
         }
 
         // 3. An invalid header (port out of range).
