@@ -175,10 +175,10 @@ internal sealed class TcpConnectionHandler
                 relay.StartIdleTimer(idle);
             }
 
-            bool prefixSent = await relay.SendPrefixAsync(read.Leftover).ConfigureAwait(false);
+            // On failure the relay is already aborted and RunAsync reports it.
+            _ = await relay.SendPrefixAsync(read.Leftover).ConfigureAwait(false);
             read.ReturnBuffer();
             RelayResult result = await relay.RunAsync().ConfigureAwait(false);
-            _ = prefixSent;
             OnRelayEnded(peer, header, result, started);
         }
         finally

@@ -18,6 +18,7 @@ internal sealed partial class TcpRelay : IDisposable
     private long _lastActivity;
     private int _aborted;
     private int _disposed;
+    private PumpResult? _prefixFailure;
 
     public TcpRelay(Socket client, Socket upstream, RelayPump? pump = null, TimeProvider? time = null)
     {
@@ -73,8 +74,6 @@ internal sealed partial class TcpRelay : IDisposable
         Abort();
         return false;
     }
-
-    private PumpResult? _prefixFailure;
 
     /// <summary>Relays until both directions are done; never throws for socket failures.</summary>
     public async ValueTask<RelayResult> RunAsync()
