@@ -6,8 +6,25 @@ using MmProxy.Tests.TestSupport;
 
 namespace MmProxy.Tests.Tcp;
 
-/// <summary>Relay semantics over real loopback sockets: client ⇄ [relay] ⇄ server.</summary>
-public sealed class TcpRelayTests : IAsyncLifetime
+/// <summary>Relay semantics with the copy pump.</summary>
+public sealed class CopyTcpRelayTests : TcpRelayTests
+{
+    private protected override RelayPump Pump => CopyRelayPump.Instance;
+}
+
+/// <summary>The same semantics with the splice(2) pump: the relay does not depend on how bytes move.</summary>
+public sealed class SpliceTcpRelayTests : TcpRelayTests
+{
+    private static readonly RelayPump SplicePump = RelayPumpFactory.Create("splice");
+
+    private protected override RelayPump Pump => SplicePump;
+
+    [Fact]
+    public void The_splice_pump_is_available_here() => Assert.IsType<SpliceRelayPump>(SplicePump);
+}
+
+/// <summary>Relay semantics over real loopback sockets: client ⇄ [relay] ⇄ server, for each pump.</summary>
+public abstract class TcpRelayTests : IAsyncLifetime
 {
     private Socket _client = null!;
     private Socket _proxyClientSide = null!;
@@ -15,11 +32,13 @@ public sealed class TcpRelayTests : IAsyncLifetime
     private Socket _server = null!;
     private TcpRelay _relay = null!;
 
+    private protected abstract RelayPump Pump { get; }
+
     public async Task InitializeAsync()
     {
         (_client, _proxyClientSide) = await Loopback.CreatePairAsync();
         (_proxyUpstreamSide, _server) = await Loopback.CreatePairAsync();
-        _relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide);
+        _relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide, Pump);
     }
 
     public Task DisposeAsync()
@@ -163,7 +182,7 @@ public sealed class TcpRelayTests : IAsyncLifetime
     public async Task Traffic_keeps_an_idle_timer_from_firing_and_silence_then_fires_it()
     {
         var time = new ManualTimeProvider();
-        using var relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide, time: time);
+        using var relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide, Pump, time);
         relay.StartIdleTimer(TimeSpan.FromSeconds(1));
         Task<RelayResult> running = relay.RunAsync().AsTask();
         byte[] one = [1];
