@@ -1,5 +1,5 @@
 /* startup_probe.c - time from exec of a proxy to its first accepted TCP connection.
- * usage: startup_probe PORT CMD ARGS...   (prints "startup_ms=N.N", kills the proxy)
+ * usage: startup_probe PORT CMD ARGS...   (prints "startup_ms=N.N cpu_ms=N", kills the proxy)
  * Spins connect() on 127.0.0.1:PORT every 250 us; the proxy is killed with SIGTERM afterwards. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,9 +42,23 @@ int main(int argc, char **argv) {
         usleep(250);
     }
     double t1 = now_ms();
+    /* CPU the proxy used until then (utime + stime): start-up work independent of machine load */
+    char path[64], buf[1024];
+    double cpu_ms = -1;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        char *p = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+            cpu_ms = (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     if (!ok) { fprintf(stderr, "no connection within 10 s\n"); return 1; }
-    printf("startup_ms=%.1f\n", t1 - t0);
+    printf("startup_ms=%.1f cpu_ms=%.0f\n", t1 - t0, cpu_ms);
     return 0;
 }

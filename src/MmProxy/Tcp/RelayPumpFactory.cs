@@ -24,6 +24,11 @@ internal static class RelayPumpFactory
         return Interlocked.CompareExchange(ref _default, pump, null) ?? pump;
     }
 
+    /// <summary>MMPROXY_PIPE_SIZE (bytes, for measurements): the pipe size to ask for; 0 = the kernel default (64 KiB).</summary>
+    public static int PipeSizeFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable("MMPROXY_PIPE_SIZE"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int size) ? size : 0;
+
     /// <summary>"copy" → the copy pump; anything else → splice when pipes work here.</summary>
     public static RelayPump Create(string? mode)
     {
@@ -32,7 +37,7 @@ internal static class RelayPumpFactory
             return CopyRelayPump.Instance;
         }
 
-        var pipes = new PipePool(MaxIdlePipes, requestedCapacity: 0);
+        var pipes = new PipePool(MaxIdlePipes, PipeSizeFromEnvironment());
         SplicePipe? probe = pipes.Rent(out _);
         if (probe is null)
         {
