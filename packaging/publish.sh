@@ -2,7 +2,7 @@
 # packaging/publish.sh - build the single-file mmproxy binary (linux-x64 by default).
 #
 # usage: packaging/publish.sh [OUTPUT_DIR] [RID]
-#   OUTPUT_DIR  where the binary goes (default: ./publish)
+#   OUTPUT_DIR  where the binary goes (default: artifacts/publish, git-ignored)
 #   RID         runtime identifier (default: linux-x64; linux-arm64 also works)
 #
 # Self-contained (no .NET runtime needed on the target), trimmed, ReadyToRun, one file.
@@ -15,7 +15,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-OUT=$(mkdir -p "${1:-$ROOT/publish}" && cd "${1:-$ROOT/publish}" && pwd)
+OUT=$(mkdir -p "${1:-$ROOT/artifacts/publish}" && cd "${1:-$ROOT/artifacts/publish}" && pwd)
 RID=${2:-linux-x64}
 ARTIFACTS=$(mktemp -d "${TMPDIR:-/tmp}/mmproxy-publish.XXXXXX")
 trap 'rm -rf "$ARTIFACTS"' EXIT
