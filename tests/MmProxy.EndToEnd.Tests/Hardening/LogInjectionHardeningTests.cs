@@ -98,7 +98,22 @@ public sealed class LogInjectionHardeningTests
         })));
         await RelayProbe.AssertRelaysAsync(net, upstream, "after the attack connections");
 
-        // SIGTERM: the proxy logs its final line and flushes; then the file is complete.
+        (string[] lines, int invalid) = await StopAndCheckLogAsync(proxy, logPath, format);
+        string summary = $"log-injection (tcp, {format}): {inputs.Count} attack connections, {lines.Length} log lines ({invalid} invalid-header lines), all printable ASCII";
+        HardeningSettings.Record(summary);
+        net.Note(summary);
+        // -v 2 really logged the attacks (the test could fail): most inputs are invalid headers.
+        Assert.True(invalid > inputs.Count / 4, $"only {invalid} invalid-header lines for {inputs.Count} attack connections: {summary}");
+        Assert.Contains(lines, l => l.Contains("unix:", StringComparison.Ordinal));
+    });
+
+    /// <summary>
+    /// Stops the proxy (SIGTERM: it logs its last lines and flushes), then checks the raw log file:
+    /// printable ASCII and newlines only; one JSON object or one timestamped record per line.
+    /// Returns the lines and how many report an invalid header.
+    /// </summary>
+    private static async Task<(string[] Lines, int Invalid)> StopAndCheckLogAsync(BackgroundProcess proxy, string logPath, string format)
+    {
         await Command.CheckAsync("kill", "-TERM", proxy.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await proxy.Exited.WaitAsync(TimeSpan.FromSeconds(15));
         byte[] log = await File.ReadAllBytesAsync(logPath);
@@ -132,16 +147,56 @@ public sealed class LogInjectionHardeningTests
             }
             // The forged text may appear escaped inside a record, never as a record of its own.
             Assert.DoesNotMatch(@"^FAKE", line);
-            if (line.Contains("invalid PROXY header", StringComparison.Ordinal))
+            if (line.Contains("invalid PROXY header", StringComparison.Ordinal) || line.Contains("dropped:", StringComparison.Ordinal))
             {
                 invalid++;
             }
         }
-        string summary = $"log-injection ({format}): {inputs.Count} attack connections, {lines.Length} log lines ({invalid} invalid-header lines), {log.Length} bytes, all printable ASCII";
+        return (lines, invalid);
+    }
+
+    /// <summary>The same attack inputs as datagrams at the proxy in UDP mode (each datagram: header then payload).</summary>
+    [Theory]
+    [InlineData("text")]
+    [InlineData("json")]
+    public Task Control_bytes_in_datagrams_never_reach_the_log_raw(string format) => E2E.RunAsync(async net =>
+    {
+        string logPath = Path.Combine(net.TempDir, "proxy-udp.log");
+        await using UdpUpstream upstream = UdpUpstream.Start(net.ServerNs, TestNetwork.UpstreamPort, UdpUpstreamMode.Echo);
+        BackgroundProcess proxy = await ProxyLauncher.StartAsync(net,
+            ["-p", "udp", .. ProxyLauncher.Arguments("-v", "2", "--log-format", format)], stderrFile: logPath, waitListening: false);
+        await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, proxy);
+        var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
+
+        var inputs = new List<byte[]>(AttackHeaders(net));
+        byte[] evil = Encoding.UTF8.GetBytes(Evil);
+        // Valid UDP headers whose payload is the attack: forwarded, never logged.
+        var client = ProxyAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("10.9.8.7"), 4321));
+        inputs.Add([.. ProxyHeaderWriter.WriteV2(ProxyCommand.Proxy, ProxyFamily.Udp4, client, ProxyAddress.FromIPEndPoint(proxyEndPoint),
+            [ProxyTlv.Authority(Evil), new ProxyTlv((ProxyTlvType)0xE5, evil)]), .. evil]);
+        inputs.Add([.. ProxyHeaderWriter.WriteV2(ProxyCommand.Proxy, ProxyFamily.UnixDgram, ProxyAddress.FromUnixPath("/run/" + Evil), ProxyAddress.FromUnixPath("/x")), .. evil]);
+        var mutator = new HeaderMutator(new Random(17));
+        var random = new Random(18);
+        for (int i = 0; i < MutatedCases; i++)
+        {
+            byte[] m = mutator.Next();
+            int at = random.Next(m.Length + 1);
+            inputs.Add([.. m.AsSpan(0, at), .. evil.AsSpan(0, random.Next(1, evil.Length)), .. m.AsSpan(at)]);
+        }
+        using Socket sender = TestNetwork.CreateUdpSocket(net.ClientNs, new IPEndPoint(net.ClientV4, 0));
+        foreach (byte[] datagram in inputs)
+        {
+            await sender.SendToAsync(datagram, SocketFlags.None, proxyEndPoint);
+            // Drop logs are rate-limited to one a second: pace so that several kinds get logged.
+            await Task.Delay(3);
+        }
+        // The valid datagram above reaches the upstream: wait for it as proof everything was handled.
+        await ProcessProbe.WaitForAsync(() => upstream.Count, n => n > 0, TimeSpan.FromSeconds(5));
+
+        (string[] lines, int dropped) = await StopAndCheckLogAsync(proxy, logPath, format);
+        string summary = $"log-injection (udp, {format}): {inputs.Count} attack datagrams, {lines.Length} log lines ({dropped} drop lines), all printable ASCII";
         HardeningSettings.Record(summary);
         net.Note(summary);
-        // -v 2 really logged the attacks (the test could fail): most inputs are invalid headers.
-        Assert.True(invalid > inputs.Count / 4, $"only {invalid} invalid-header lines for {inputs.Count} attack connections: {summary}");
-        Assert.Contains(lines, l => l.Contains("unix:", StringComparison.Ordinal));
+        Assert.True(dropped > 0, $"no drop was logged at -v 2: {summary}");
     });
 }
