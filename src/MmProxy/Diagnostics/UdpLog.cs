@@ -68,8 +68,8 @@ internal static partial class UdpLog
     public static partial void Listening(ILogger logger, IPEndPoint listenEndPoint, int listeners, long closeAfterMs, int maxFlows);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information,
-        Message = "UDP stopped: {Received} datagram(s) received, {Forwarded} forwarded, {Replies} replies, {Dropped} dropped, {Flows} flow(s) created, {Open} still open")]
-    public static partial void Stopped(ILogger logger, long received, long forwarded, long replies, long dropped, long flows, int open);
+        Message = "UDP stopped: {Received} datagram(s) received, {Forwarded} forwarded, {Replies} replies, {Dropped} dropped, {Flows} flow(s) created, {Open} still open; drops by reason: {DropsByReason}; ICMP unreachable: {Unreachable}; failed replies: {FailedReplies}")]
+    public static partial void Stopped(ILogger logger, long received, long forwarded, long replies, long dropped, long flows, int open, string dropsByReason, long unreachable, long failedReplies);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Critical,
         Message = "UDP listener on {ListenEndPoint} failed: {Error}")]

@@ -40,6 +40,36 @@ internal sealed class UdpCounters
         }
     }
 
+    /// <summary>"invalid header 3, v1 1" (non-zero reasons only) or "none"; for the final log line.</summary>
+    public string DescribeDrops()
+    {
+        var parts = new List<string>();
+        foreach (UdpDropReason reason in Enum.GetValues<UdpDropReason>())
+        {
+            long count = Dropped(reason);
+            if (count != 0)
+            {
+                parts.Add(Name(reason) + " " + count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
+
+    private static string Name(UdpDropReason reason) => reason switch
+    {
+        UdpDropReason.InvalidHeader => "invalid header",
+        UdpDropReason.TruncatedHeader => "truncated header",
+        UdpDropReason.Version1 => "v1",
+        UdpDropReason.StreamFamily => "stream family",
+        UdpDropReason.UnsupportedFamily => "unsupported family",
+        UdpDropReason.NotAllowed => "not allowed",
+        UdpDropReason.TableFull => "table full",
+        UdpDropReason.FlowSetupFailed => "flow setup failed",
+        UdpDropReason.UpstreamSendFailed => "upstream send failed",
+        _ => reason.ToString(),
+    };
+
     public void OnReceived() => Interlocked.Increment(ref _received);
 
     public void OnForwarded() => Interlocked.Increment(ref _forwarded);

@@ -84,7 +84,8 @@ internal static class UdpProxyService
 
         int open = table.Count;
         table.Dispose();
-        UdpLog.Stopped(log, counters.Received, counters.Forwarded, counters.Replies, counters.DroppedTotal, counters.FlowsCreated, open);
+        UdpLog.Stopped(log, counters.Received, counters.Forwarded, counters.Replies, counters.DroppedTotal, counters.FlowsCreated, open,
+            counters.DescribeDrops(), counters.UpstreamRefused, counters.ReplyFailures);
         return exitCode;
     }
 }

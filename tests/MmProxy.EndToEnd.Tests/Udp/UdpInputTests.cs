@@ -72,6 +72,17 @@ public sealed class UdpInputTests
         Assert.False(proxy.HasExited);
         await ProcessLog.WaitForAsync(proxy, "dropped");
         Assert.Contains(client, upstream.Sources);
+
+        // The final summary counts each kind of drop.
+        Assert.Equal(0, (await Command.RunAsync("kill", ["-TERM", proxy.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])).ExitCode);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await proxy.Exited.WaitAsync(cts.Token);
+        Assert.Equal(0, proxy.ExitCode);
+        string summary = ProcessLog.Matches(proxy, "drops by reason: ([^;]*);").Single();
+        foreach (string reason in new[] { "invalid header ", "truncated header ", "v1 ", "stream family " })
+        {
+            Assert.Contains(reason, summary, StringComparison.Ordinal);
+        }
     });
 
     [Fact]

@@ -66,4 +66,16 @@ public sealed class SupportTests
         Assert.Equal([100, 300, 350, 600, 850], fired.Select(t => (int)t.TotalMilliseconds));
         Assert.Equal(TimeSpan.FromSeconds(1), time.Elapsed);
     }
+
+    [Fact]
+    public void Counters_describe_non_zero_drops_by_reason()
+    {
+        var counters = new UdpCounters();
+        Assert.Equal("none", counters.DescribeDrops());
+        counters.OnDropped(UdpDropReason.Version1);
+        counters.OnDropped(UdpDropReason.TableFull);
+        counters.OnDropped(UdpDropReason.TableFull);
+        Assert.Equal("v1 1, table full 2", counters.DescribeDrops());
+        Assert.Equal(3, counters.DroppedTotal);
+    }
 }

@@ -65,16 +65,17 @@ public sealed class UdpListenerAllocationTests(Xunit.Abstractions.ITestOutputHel
             }
 
             await SendAsync(5000); // flow creation, JIT tiers, pools
-            const int Measured = 20000;
+            const int Measured = 50000;
             long before = GC.GetTotalAllocatedBytes(precise: true);
             await SendAsync(Measured);
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
             output.WriteLine($"{allocated} bytes allocated process-wide for {Measured} datagrams");
             Assert.Equal(1, counters.FlowsCreated);
-            Assert.Equal(25000, counters.Forwarded);
-            // The test's own awaits allocate a little; one object per datagram would be 20000 x 24+ bytes.
-            Assert.True(allocated < Measured * 4, $"{allocated} bytes allocated for {Measured} datagrams ({(double)allocated / Measured:F2} per datagram)");
+            Assert.Equal(5000 + Measured, counters.Forwarded);
+            // The runtime allocates a little in the background (about 100 KB here after other tests);
+            // one object per datagram would be at least 24 bytes each: 1.2 MB.
+            Assert.True(allocated < Measured * 12, $"{allocated} bytes allocated for {Measured} datagrams ({(double)allocated / Measured:F2} per datagram)");
         }
     }
 }
