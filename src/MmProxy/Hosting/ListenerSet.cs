@@ -14,20 +14,21 @@ namespace MmProxy.Hosting;
 internal sealed class ListenerSet : IAsyncDisposable
 {
     private readonly Dictionary<string, (ListenerUnit Unit, IRunningListener Listener)> _open = new(StringComparer.Ordinal);
-    private readonly ILoggerFactory _loggerFactory;
     private readonly ProxyCounters _counters;
-    private readonly ILogger _log;
+    private ILoggerFactory? _loggerFactory;
+    private ILogger _log;
     // Guards _open against /metrics scrapes (another thread) during a reload.
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ListenerSet(ILoggerFactory loggerFactory, ProxyCounters counters, UdpCounters udpCounters, ILogger log)
+    /// <param name="counters">TCP counters shared by every listener.</param>
+    /// <param name="udpCounters">UDP counters shared by every listener.</param>
+    /// <param name="log">Used until <see cref="Start"/> (a <see cref="DeferredLogger"/> at startup).</param>
+    public ListenerSet(ProxyCounters counters, UdpCounters udpCounters, ILogger log)
     {
-        ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentNullException.ThrowIfNull(udpCounters);
         ArgumentNullException.ThrowIfNull(log);
-        _loggerFactory = loggerFactory;
         _counters = counters;
         UdpCounters = udpCounters;
         _log = log;
@@ -63,7 +64,23 @@ internal sealed class ListenerSet : IAsyncDisposable
         return count;
     }
 
-    /// <summary>Opens every unit at startup; on the first failure closes what it opened and returns the error.</summary>
+    /// <summary>
+    /// Logging is ready: starts the listeners bound so far (at startup, by <see cref="OpenAllAsync"/>)
+    /// and every later one as it opens.
+    /// </summary>
+    public void Start(ILoggerFactory loggerFactory, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(log);
+        _loggerFactory = loggerFactory;
+        _log = log;
+        foreach ((ListenerUnit unit, IRunningListener listener) in _open.Values)
+        {
+            StartOne(unit, listener);
+        }
+    }
+
+    /// <summary>Binds every unit at startup; on the first failure closes what it bound and returns the error.</summary>
     public async Task<string?> OpenAllAsync(IReadOnlyList<ListenerUnit> units)
     {
         ArgumentNullException.ThrowIfNull(units);
@@ -129,21 +146,9 @@ internal sealed class ListenerSet : IAsyncDisposable
     private bool TryOpen(ListenerUnit unit, out string? error)
     {
         ProxyOptions o = unit.Options;
-        IRunningListener? listener;
-        int sockets;
-        if (o.Protocol == TransportProtocol.Udp)
-        {
-            UdpRunningListener? udp = UdpRunningListener.Open(o, unit.Subnets, UdpCounters, _loggerFactory, _log, out error);
-            listener = udp;
-            sockets = udp?.SocketCount ?? 0;
-        }
-        else
-        {
-            TcpRunningListener? tcp = TcpRunningListener.Open(o, unit.Subnets, _loggerFactory, _counters, _log, out error);
-            listener = tcp;
-            sockets = tcp?.SocketCount ?? 0;
-        }
-
+        IRunningListener? listener = o.Protocol == TransportProtocol.Udp
+            ? UdpRunningListener.Bind(o, unit.Subnets, UdpCounters, _log, out error)
+            : TcpRunningListener.Bind(o, unit.Subnets, _counters, _log, out error);
         if (listener is null)
         {
             return false;
@@ -157,9 +162,20 @@ internal sealed class ListenerSet : IAsyncDisposable
         _ = listener.Completion.ContinueWith(
             t => _faulted.TrySetException(t.Exception!.InnerExceptions),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        ReloadLog.ListenerOpened(_log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp" : "tcp", o.ListenEndPoint, o.TargetV4, o.TargetV6,
-            sockets, unit.Subnets.AllowsAll ? "everyone" : o.AllowedSubnetsPath ?? "inline");
+        if (_loggerFactory is not null)
+        {
+            StartOne(unit, listener);
+        }
+
         return true;
+    }
+
+    private void StartOne(ListenerUnit unit, IRunningListener listener)
+    {
+        ProxyOptions o = unit.Options;
+        listener.Start(_loggerFactory!);
+        ReloadLog.ListenerOpened(_log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp" : "tcp", o.ListenEndPoint, o.TargetV4, o.TargetV6,
+            listener.SocketCount, unit.Subnets.AllowsAll ? "everyone" : o.AllowedSubnetsPath ?? "inline");
     }
 
     private async Task CloseAsync(string key, bool log)

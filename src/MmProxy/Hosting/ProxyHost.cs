@@ -26,8 +26,17 @@ internal static class ProxyHost
         Task<ILoggerFactory> logging = Task.Run(() => LoggingSetup.Create(logFormat, verbosity));
         ConfigLoadResult loaded = ConfigFileLoader.LoadFile(configPath);
         string? capabilityError = loaded.Succeeded ? TransparentCapability.Check() : null;
+
+        // Bind every port while the logger factory is built on another core; accept once it is ready.
+        var counters = new ProxyCounters();
+        var listenerLog = new DeferredLogger();
+        await using var listeners = new ListenerSet(counters, new UdpCounters(), listenerLog);
+        IReadOnlyList<ListenerUnit> units = loaded.Config?.Units() ?? [];
+        string? openError = loaded.Succeeded && capabilityError is null ? await listeners.OpenAllAsync(units).ConfigureAwait(false) : null;
+
         using ILoggerFactory loggerFactory = await logging.ConfigureAwait(false);
         ILogger log = loggerFactory.CreateLogger(LogCategories.Proxy);
+        listenerLog.Target = log;
         foreach (string warning in loaded.Warnings)
         {
             ProxyLog.ConfigurationWarning(log, warning);
@@ -45,12 +54,9 @@ internal static class ProxyHost
             return ExitCodes.Failure;
         }
 
-        var counters = new ProxyCounters();
-        await using var listeners = new ListenerSet(loggerFactory, counters, new UdpCounters(), log);
-        IReadOnlyList<ListenerUnit> units = config.Units();
         ReloadLog.ConfigLoaded(log, configPath, config.Listeners.Count, units.Count);
         WarnAllowingEveryone(config, log);
-        if (await listeners.OpenAllAsync(units).ConfigureAwait(false) is { } openError)
+        if (openError is not null)
         {
             ProxyLog.StartupFailed(log, openError);
             return ExitCodes.Failure;
@@ -82,6 +88,7 @@ internal static class ProxyHost
             metrics.UdpSource = UdpMetricsSource.Create(listeners.UdpCounters, listeners.UdpFlowCount);
         }
 
+        listeners.Start(loggerFactory, log);
         operationsHost.OnListening(Status(listeners.Count));
         ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 

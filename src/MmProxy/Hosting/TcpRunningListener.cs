@@ -9,11 +9,15 @@ namespace MmProxy.Hosting;
 internal sealed class TcpRunningListener : IRunningListener
 {
     private readonly TcpListenerGroup _group;
+    private readonly ProxyOptions _options;
+    private readonly ProxyCounters _counters;
 
-    private TcpRunningListener(TcpListenerGroup group, AllowedSubnetsProvider subnets)
+    private TcpRunningListener(TcpListenerGroup group, ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters)
     {
         _group = group;
-        Subnets = subnets;
+        _options = options;
+        _counters = counters;
+        Subnets = new AllowedSubnetsProvider(subnets);
     }
 
     public AllowedSubnetsProvider Subnets { get; }
@@ -22,18 +26,15 @@ internal sealed class TcpRunningListener : IRunningListener
 
     public int SocketCount => _group.Count;
 
-    public static TcpRunningListener? Open(ProxyOptions options, AllowedSubnets subnets, ILoggerFactory loggerFactory, ProxyCounters counters, ILogger log, out string? error)
+    /// <summary>Binds and listens (the kernel queues connections from here on); <see cref="Start"/> accepts them.</summary>
+    public static TcpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, ILogger log, out string? error)
     {
         TcpListenerGroup? group = TcpListenerGroup.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), log, counters, out error);
-        if (group is null)
-        {
-            return null;
-        }
-
-        var provider = new AllowedSubnetsProvider(subnets);
-        group.Start(new TcpConnectionHandler(options, provider, loggerFactory, counters));
-        return new TcpRunningListener(group, provider);
+        return group is null ? null : new TcpRunningListener(group, options, subnets, counters);
     }
+
+    public void Start(ILoggerFactory loggerFactory) =>
+        _group.Start(new TcpConnectionHandler(_options, Subnets, loggerFactory, _counters));
 
     /// <summary>Stops accepting; connections already accepted run to their end.</summary>
     public ValueTask DisposeAsync() => _group.DisposeAsync();

@@ -10,13 +10,16 @@ namespace MmProxy.Hosting;
 internal sealed class UdpRunningListener : IRunningListener
 {
     private readonly UdpListenerGroup _group;
-    private readonly UdpFlowTable _table;
+    private readonly ProxyOptions _options;
+    private readonly UdpCounters _counters;
+    private UdpFlowTable? _table;
 
-    private UdpRunningListener(UdpListenerGroup group, UdpFlowTable table, AllowedSubnetsProvider subnets)
+    private UdpRunningListener(UdpListenerGroup group, ProxyOptions options, AllowedSubnets subnets, UdpCounters counters)
     {
         _group = group;
-        _table = table;
-        Subnets = subnets;
+        _options = options;
+        _counters = counters;
+        Subnets = new AllowedSubnetsProvider(subnets);
     }
 
     public AllowedSubnetsProvider Subnets { get; }
@@ -25,30 +28,29 @@ internal sealed class UdpRunningListener : IRunningListener
 
     public int SocketCount => _group.Count;
 
-    public int FlowCount => _table.Count;
+    public int FlowCount => Volatile.Read(ref _table)?.Count ?? 0;
 
-    public static UdpRunningListener? Open(ProxyOptions options, AllowedSubnets subnets, UdpCounters counters, ILoggerFactory loggerFactory, ILogger log, out string? error)
+    public static UdpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, UdpCounters counters, ILogger log, out string? error)
     {
-        TimeProvider time = TimeProvider.System;
-        UdpListenerGroup? group = UdpListenerGroup.Open(options.ListenEndPoint, options.Listeners, log, time, out error);
-        if (group is null)
-        {
-            return null;
-        }
+        UdpListenerGroup? group = UdpListenerGroup.Open(options.ListenEndPoint, options.Listeners, log, TimeProvider.System, out error);
+        return group is null ? null : new UdpRunningListener(group, options, subnets, counters);
+    }
 
-        var context = new UdpFlowContext(options.CloseAfter, time, counters, loggerFactory.CreateLogger(LogCategories.Connection));
-        var table = new UdpFlowTable(options.MaxUdpFlows);
-        var parser = new ProxyHeaderParser(new ProxyHeaderParserOptions { MaxHeaderSize = options.MaxHeaderSize });
-        var handler = new UdpDatagramHandler(parser, table, new UdpUpstreamOpener(options.TargetV4, options.TargetV6, options.Mark), context);
-        var provider = new AllowedSubnetsProvider(subnets);
-        group.Start(handler, provider);
-        return new UdpRunningListener(group, table, provider);
+    public void Start(ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var context = new UdpFlowContext(_options.CloseAfter, TimeProvider.System, _counters, loggerFactory.CreateLogger(LogCategories.Connection));
+        var table = new UdpFlowTable(_options.MaxUdpFlows);
+        var parser = new ProxyHeaderParser(new ProxyHeaderParserOptions { MaxHeaderSize = _options.MaxHeaderSize });
+        var handler = new UdpDatagramHandler(parser, table, new UdpUpstreamOpener(_options.TargetV4, _options.TargetV6, _options.Mark), context);
+        Volatile.Write(ref _table, table);
+        _group.Start(handler, Subnets);
     }
 
     /// <summary>Closes the sockets and every flow: replies need the listening socket, so UDP flows cannot outlive it.</summary>
     public async ValueTask DisposeAsync()
     {
         await _group.DisposeAsync().ConfigureAwait(false);
-        _table.Dispose();
+        _table?.Dispose();
     }
 }
