@@ -14,6 +14,8 @@ namespace MmProxy.Hosting;
 /// </summary>
 internal sealed class OperationsHost : IAsyncDisposable
 {
+    private static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(5);
+
     private readonly OperationsOptions _operations;
     private readonly ProxyOptions _options;
     private readonly ILogger _log;
@@ -81,7 +83,8 @@ internal sealed class OperationsHost : IAsyncDisposable
     public void OnStopping(string status)
     {
         _ready = false;
-        _systemd.Stopping(status);
+        // The drain may outlast TimeoutStopSec=: ask for its length plus a margin for the exit.
+        _systemd.Stopping(status, _operations.ShutdownTimeout > TimeSpan.Zero ? _operations.ShutdownTimeout + StopMargin : null);
     }
 
     public async ValueTask DisposeAsync()

@@ -56,6 +56,8 @@ public sealed class SystemdNotifyTests
         }
         while (message == "WATCHDOG=1");
         Assert.StartsWith("STOPPING=1", message, StringComparison.Ordinal);
+        // The drain (--shutdown-timeout, 30 s by default) plus 5 s may outlast TimeoutStopSec=: ask for it.
+        Assert.EndsWith("\nEXTEND_TIMEOUT_USEC=35000000", message, StringComparison.Ordinal);
         await p.Exited.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(0, p.ExitCode);
     });

@@ -32,6 +32,8 @@ public sealed class SystemdNotifierTests
         Assert.Equal($"READY=1\nSTATUS=Listening on 127.0.0.1:7000\nMAINPID={Environment.ProcessId}", await ReceiveAsync(listener));
         Assert.Null(notifier.Stopping("bye"));
         Assert.Equal("STOPPING=1\nSTATUS=bye", await ReceiveAsync(listener));
+        Assert.Null(notifier.Stopping("draining", TimeSpan.FromSeconds(35)));
+        Assert.Equal("STOPPING=1\nSTATUS=draining\nEXTEND_TIMEOUT_USEC=35000000", await ReceiveAsync(listener));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ internal sealed class SystemdIntegration : IAsyncDisposable
 
     public void Reloading() => Report(_notifier?.Reloading());
 
-    public void Stopping(string status) => Report(_notifier?.Stopping(status));
+    public void Stopping(string status, TimeSpan? extendTimeout = null) => Report(_notifier?.Stopping(status, extendTimeout));
 
     private async Task PingAsync(TimeSpan interval, CancellationToken cancellationToken)
     {

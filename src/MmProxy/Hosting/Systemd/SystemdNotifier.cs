@@ -72,7 +72,11 @@ internal sealed class SystemdNotifier : IDisposable
 
     public string? Ready(string status) => Send($"READY=1\nSTATUS={OneLine(status)}\nMAINPID={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}");
 
-    public string? Stopping(string status) => Send($"STOPPING=1\nSTATUS={OneLine(status)}");
+    /// <param name="status">Shown by systemctl status.</param>
+    /// <param name="extendTimeout">How long stopping may take from now (EXTEND_TIMEOUT_USEC), so a drain longer than TimeoutStopSec= is not killed; null = no extension.</param>
+    public string? Stopping(string status, TimeSpan? extendTimeout = null) => Send(extendTimeout is { } extend
+        ? $"STOPPING=1\nSTATUS={OneLine(status)}\nEXTEND_TIMEOUT_USEC={((long)extend.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)}"
+        : $"STOPPING=1\nSTATUS={OneLine(status)}");
 
     /// <summary>Before re-reading configuration (SIGHUP); follow with <see cref="Ready"/>. MONOTONIC_USEC is required by Type=notify-reload.</summary>
     public string? Reloading() => Send($"RELOADING=1\nMONOTONIC_USEC={MonotonicMicroseconds().ToString(CultureInfo.InvariantCulture)}");
