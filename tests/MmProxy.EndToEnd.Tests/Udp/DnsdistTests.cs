@@ -55,9 +55,40 @@ public sealed class DnsdistTests
         }
     });
 
-    private static async Task StartDnsdistAsync(TestNetwork net)
+    [Fact]
+    public Task Dnsdist_health_checks_pass_through_mmproxy_unspoofed() => UdpE2E.RunAsync(async (net, udp) =>
+    {
+        DnsResponder responder = DnsResponder.Start(net.ServerNs, TestNetwork.UpstreamPort);
+        await using (responder)
+        {
+            try
+            {
+                await net.StartUdpProxyAsync(["-p", "udp", "-l", "127.0.0.1:" + TestNetwork.ProxyPort,
+                    "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-v", "2"]);
+                await StartDnsdistAsync(net, forceUp: false);
+                await ProcessLog.EventuallyAsync(() => Task.FromResult(responder.Queries.Length >= 2),
+                    "dnsdist's health checks reach the responder through mmproxy");
+                Assert.All(responder.Queries, q => Assert.True(IPAddress.IsLoopback(q.Source.Address), $"health check from {q.Source}"));
+
+                // The backend is up by its own checks: a client query is answered.
+                CommandResult dig = await Command.RunAsync("ip",
+                    ["netns", "exec", net.ClientNs, "kdig", "@" + net.ServerV4, "-p", DnsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "+short", "+timeout=3", "+retry=2", "example.test", "A"], TimeSpan.FromSeconds(20));
+                net.Note(dig.ToString());
+                Assert.Equal(DnsResponder.Answer.ToString(), dig.StdOut.Trim());
+            }
+            catch
+            {
+                net.Note(responder.Describe());
+                throw;
+            }
+        }
+    });
+
+    private static async Task StartDnsdistAsync(TestNetwork net, bool forceUp = true)
     {
         // setUp(): forced up, so the test does not depend on health-check timing; no security polling (no network).
+        string up = forceUp ? "backend:setUp()" : "";
         string config = $$"""
             setSecurityPollSuffix("")
             setLocal("{{TestNetwork.Endpoint(net.ServerV4, DnsPort)}}")
@@ -65,7 +96,7 @@ public sealed class DnsdistTests
             addACL("0.0.0.0/0")
             addACL("::/0")
             local backend = newServer{address="127.0.0.1:{{TestNetwork.ProxyPort}}", useProxyProtocol=true}
-            backend:setUp()
+            {{up}}
 
             """;
         string path = net.WriteFile("dnsdist.conf", config);
