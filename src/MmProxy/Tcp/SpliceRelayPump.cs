@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MmProxy.Interop;
 
@@ -32,6 +33,7 @@ internal sealed class SpliceRelayPump : RelayPump
     /// <summary>The pipe pool (tests check that every pipe is returned).</summary>
     public PipePool Pipes => _pipes;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<PumpResult> RunAsync(Socket source, Socket destination, RelayDirection direction, TcpRelay relay)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -60,11 +62,19 @@ internal sealed class SpliceRelayPump : RelayPump
             {
                 if (pipe is null)
                 {
-                    // Wait for data (or FIN, or an error) before taking a pipe.
-                    PumpResult? waitFailure = await WaitReadableAsync(source, relay).ConfigureAwait(false);
-                    if (waitFailure is { } failed)
+                    // Wait for data (or FIN, or an error) before taking a pipe. Awaited here rather
+                    // than in a helper method: a helper's state machine would be allocated per wait.
+                    try
                     {
-                        return failed;
+                        await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    }
+                    catch (SocketException ex)
+                    {
+                        return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ex.SocketErrorCode);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return PumpResult.Aborted;
                     }
 
                     pipe = _pipes.Rent(out int rentErrno);
@@ -144,23 +154,6 @@ internal sealed class SpliceRelayPump : RelayPump
         return CopyRelayPump.ShutdownDestination(destination, relay);
     }
 
-    private static async ValueTask<PumpResult?> WaitReadableAsync(Socket source, TcpRelay relay)
-    {
-        try
-        {
-            await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-            return null;
-        }
-        catch (SocketException ex)
-        {
-            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ex.SocketErrorCode);
-        }
-        catch (ObjectDisposedException)
-        {
-            return PumpResult.Aborted;
-        }
-    }
-
     /// <summary>splice(source → pipe); the result and errno as splice(2) gives them (-1 and EBADF once disposed).</summary>
     private static nint SpliceIn(Socket source, SplicePipe pipe, out int errno)
     {
@@ -219,6 +212,7 @@ internal sealed class SpliceRelayPump : RelayPump
         return ValueTask.FromResult<PumpResult?>(null);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<PumpResult?> DrainThroughBufferAsync(SplicePipe pipe, int pending, Socket destination, TcpRelay relay)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(pending);
