@@ -179,6 +179,12 @@ internal sealed class RoutingChecks
 
     private static CheckResult Verdict(string name, IpCommandResult lookup, string what, string fix)
     {
+        if (lookup.ExitCode < 0)
+        {
+            // `ip` missing or hung: we know nothing about the route.
+            return CheckResult.Failed(name, "cannot check: " + lookup.FirstErrorLine, "install iproute2 (apt-get install iproute2)");
+        }
+
         if (!lookup.Succeeded)
         {
             return CheckResult.Failed(name, $"{what} have no route (`{lookup.CommandLine}`: {lookup.FirstErrorLine})", fix);

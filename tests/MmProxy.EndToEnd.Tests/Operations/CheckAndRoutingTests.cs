@@ -97,6 +97,32 @@ public sealed class CheckAndRoutingTests
     }
 
     [Fact]
+    public async Task A_target_on_a_local_non_loopback_address_needs_its_own_source_rule()
+    {
+        if (Native.GetEuid() != 0)
+        {
+            Assert.Fail("needs root (network namespaces, IP_TRANSPARENT)");
+        }
+
+        await using BareNamespace ns = await BareNamespace.CreateAsync();
+        await Command.CheckAsync("ip", "-n", ns.Name, "addr", "add", "198.18.250.1/32", "dev", "lo");
+        ns.Listen(new IPEndPoint(IPAddress.Parse("198.18.250.1"), 7001));
+        ns.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 7001));
+        string[] args = ["check", "-4", "198.18.250.1:7001", "-6", "[::1]:7001", "--connect-timeout", "1s"];
+        // The loopback recipe alone does not cover replies sent from 198.18.250.1.
+        Assert.Equal(0, (await ns.RunProxyAsync("routing", "apply")).ExitCode);
+        CommandResult failing = await ns.RunProxyAsync(args);
+        Assert.True(failing.ExitCode == 1, failing.ToString());
+        string fix = "fix: ip -4 rule add from 198.18.250.1/32 iif lo table 123 && ip -4 route add local 0.0.0.0/0 dev lo table 123";
+        Assert.Contains(Lines(failing), l => l.StartsWith("FAILED  IPv4 return route", StringComparison.Ordinal) && l.EndsWith(fix, StringComparison.Ordinal));
+        Assert.Contains(Lines(failing), l => l.StartsWith("FAILED  IPv4 target 198.18.250.1:7001 (spoofed connect", StringComparison.Ordinal) && l.EndsWith(fix, StringComparison.Ordinal));
+
+        await Command.CheckAsync("ip", "-n", ns.Name, "-4", "rule", "add", "from", "198.18.250.1/32", "iif", "lo", "table", "123");
+        CommandResult passing = await ns.RunProxyAsync(args);
+        Assert.True(passing.ExitCode == 0, passing.ToString());
+    }
+
+    [Fact]
     public async Task Proxy_startup_warns_with_the_fix_and_quiet_skips_the_checks()
     {
         if (Native.GetEuid() != 0)

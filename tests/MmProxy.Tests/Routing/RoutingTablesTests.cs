@@ -110,4 +110,14 @@ public sealed class RoutingTablesTests
         CheckResult v6ToV4 = await checks.ReturnRouteAsync(AddressFamily.InterNetworkV6, new IPEndPoint(IPAddress.Loopback, 443));
         Assert.Equal(CheckStatus.Skipped, v6ToV4.Status);
     }
+
+    [Fact]
+    public async Task Without_ip_the_route_check_fails_with_install_iproute2_not_a_wrong_verdict()
+    {
+        var checks = new RoutingChecks(new IpCommand("/nonexistent/ip"), new RoutingRecipe());
+        CheckResult result = await checks.ReturnRouteAsync(AddressFamily.InterNetwork, new IPEndPoint(IPAddress.Loopback, 443));
+        Assert.Equal(CheckStatus.Failed, result.Status);
+        Assert.StartsWith("cannot check: cannot run /nonexistent/ip", result.Detail, StringComparison.Ordinal);
+        Assert.Equal("install iproute2 (apt-get install iproute2)", result.Fix);
+    }
 }
