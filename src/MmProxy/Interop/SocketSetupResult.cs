@@ -36,6 +36,8 @@ internal readonly struct SocketSetupResult
             $"{Step} failed: {Interop.Errno.Describe(Errno)}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)",
         SocketSetupError.MarkNotPermitted =>
             $"{Step} failed: {Interop.Errno.Describe(Errno)}: setting -mark needs CAP_NET_ADMIN: run as root or grant CAP_NET_ADMIN",
+        _ when Errno is Interop.Errno.EMFILE or Interop.Errno.ENFILE =>
+            $"{Step} failed: {Interop.Errno.Describe(Errno)}: raise the open-file limit (ulimit -n, or LimitNOFILE= in the systemd unit)",
         _ => $"{Step} failed: {Interop.Errno.Describe(Errno)}",
     };
 }

@@ -17,7 +17,18 @@ internal static class TransparentSocket
     /// <param name="mark">SO_MARK; 0 = none.</param>
     public static SocketSetupResult Create(AddressFamily family, SocketType type, ProtocolType protocol, IPEndPoint? source, uint mark)
     {
-        var socket = new Socket(family, type, protocol);
+        Socket socket;
+        try
+        {
+            socket = new Socket(family, type, protocol);
+        }
+        catch (SocketException ex)
+        {
+            // EMFILE/ENFILE/ENOBUFS: an expected failure under load, reported as a value like the others.
+            int errno = Errno.FromSocketError(ex.SocketErrorCode);
+            return SocketSetupResult.Failure(SocketSetupError.Other, errno == 0 ? ex.ErrorCode : errno, "socket()");
+        }
+
         try
         {
             SocketSetupResult result = Prepare(socket, source, mark);
