@@ -48,7 +48,12 @@ if [ "$BUILD" = 1 ]; then
         || { echo "publish failed" >&2; exit 1; }
 fi
 [ -x "$BIN" ] || { echo "no published binary at $BIN (run without --no-build)" >&2; exit 1; }
-echo "== binary: $BIN ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo '+local changes'))"
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+    SRCDESC="commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src || echo ' + uncommitted changes in src')"
+else
+    SRCDESC="source tree $ROOT (not a git checkout)"
+fi
+echo "== binary: $BIN, built from $SRCDESC"
 
 # ---- start-up to accepting connections: exec, then connect() every 250 us until it succeeds;
 # 7 runs each in a private network namespace, median.
