@@ -203,6 +203,32 @@ public sealed class ConfigFileTests
     });
 
     [Fact]
+    public Task Sighup_changes_the_allowed_subnets_of_a_udp_listener() => E2E.RunAsync(async net =>
+    {
+        await using UdpUpstream upstream = UdpUpstream.Start(net.ServerNs, TestNetwork.UpstreamPort, UdpUpstreamMode.Echo);
+        string Udp(string subnet) => Config($$"""{"name": "dns", "protocol": "udp", "listen": "0.0.0.0:{{TestNetwork.ProxyPort}}", "ipv4": "127.0.0.1:{{TestNetwork.UpstreamPort}}", "allowedSubnets": ["{{subnet}}"]}""");
+        string config = net.WriteFile("mmproxy.json", Udp("198.18.0.0/15"));
+        BackgroundProcess p = await ConfigProxy.StartAsync(net, config, []);
+        await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, p);
+        var client = new IPEndPoint(IPAddress.Parse("198.19.7.5"), 40001);
+        using var session = new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), client);
+
+        await session.SendAsync("allowed"u8.ToArray());
+        Assert.Equal("allowed", Encoding.ASCII.GetString((await upstream.NextAsync(TimeSpan.FromSeconds(10))).Payload));
+
+        File.WriteAllText(config, Udp("192.0.2.0/24"));
+        await ConfigProxy.ReloadAsync(p, "Reloaded", 1);
+        await session.SendAsync("blocked"u8.ToArray());
+        await ConfigProxy.WaitOutputAsync(p, "dropped: not in the allowed subnets", 1);
+
+        File.WriteAllText(config, Udp("198.18.0.0/15"));
+        await ConfigProxy.ReloadAsync(p, "Reloaded", 2);
+        await session.SendAsync("allowed again"u8.ToArray());
+        // The next datagram the upstream sees is the one sent after the second reload: "blocked" was dropped.
+        Assert.Equal("allowed again", Encoding.ASCII.GetString((await upstream.NextAsync(TimeSpan.FromSeconds(10))).Payload));
+    });
+
+    [Fact]
     public Task Sighup_notifies_systemd_reloading_then_ready() => E2E.RunAsync(async net =>
     {
         string name = $"mmt-notify-{Environment.ProcessId}-{Guid.NewGuid():N}";
