@@ -37,7 +37,7 @@ internal readonly struct SocketSetupResult
         SocketSetupError.MarkNotPermitted =>
             $"{Step} failed: {Interop.Errno.Describe(Errno)}: setting -mark needs CAP_NET_ADMIN: run as root or grant CAP_NET_ADMIN",
         _ when Errno is Interop.Errno.EMFILE or Interop.Errno.ENFILE =>
-            $"{Step} failed: {Interop.Errno.Describe(Errno)}: raise the open-file limit (ulimit -n, or LimitNOFILE= in the systemd unit)",
+            $"{Step} failed: {Interop.Errno.Describe(Errno)}: raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)",
         _ => $"{Step} failed: {Interop.Errno.Describe(Errno)}",
     };
 }

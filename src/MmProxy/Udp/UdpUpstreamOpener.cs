@@ -37,17 +37,7 @@ internal sealed class UdpUpstreamOpener
         bool fallback = false;
         while (true)
         {
-            SocketSetupResult setup;
-            try
-            {
-                setup = TransparentSocket.Create(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp, source, _mark);
-            }
-            catch (SocketException ex)
-            {
-                // socket() itself failed: usually EMFILE/ENFILE with many flows open.
-                return new UdpUpstreamOpenResult(null, target, DescribeSocketFailure(ex.SocketErrorCode), fallback);
-            }
-
+            SocketSetupResult setup = TransparentSocket.Create(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp, source, _mark);
             if (!setup.Succeeded)
             {
                 if (setup.Error == SocketSetupError.AddressInUse && source is { Port: not 0 })
@@ -57,7 +47,11 @@ internal sealed class UdpUpstreamOpener
                     continue;
                 }
 
-                return new UdpUpstreamOpenResult(null, target, setup.Describe(), fallback);
+                // socket() fails with EMFILE/ENFILE when many flows are open: each flow holds a socket.
+                string message = setup.Errno is Errno.EMFILE or Errno.ENFILE
+                    ? setup.Describe() + " or lower --max-udp-flows (each flow holds a socket)"
+                    : setup.Describe();
+                return new UdpUpstreamOpenResult(null, target, message, fallback);
             }
 
             Socket socket = setup.Socket!;
@@ -81,8 +75,4 @@ internal sealed class UdpUpstreamOpener
             }
         }
     }
-
-    private static string DescribeSocketFailure(SocketError error) => error == SocketError.TooManyOpenSockets
-        ? "socket() failed: " + UdpFlow.DescribeError(error) + ": each flow holds a socket: raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n) or lower --max-udp-flows"
-        : "socket() failed: " + UdpFlow.DescribeError(error);
 }
