@@ -81,4 +81,21 @@ public sealed class ListenerSetTests
         Assert.False(Listening(b), "ports of the rejected reload close again");
         Assert.Equal(["tcp 127.0.0.1:" + a], set.Units.Select(u => u.Key));
     }
+
+    [Fact]
+    public async Task Changed_settings_reopen_the_port_with_them()
+    {
+        int a = FreePort();
+        using var logs = new ListLoggerFactory();
+        await using ListenerSet set = await StartAsync(logs, Units(a));
+        ConfigLoadResult next = ConfigFileLoader.Parse(
+            string.Create(CultureInfo.InvariantCulture, $$"""{"listeners": [{"listen": "127.0.0.1:{{a}}", "ipv4": "127.0.0.1:9", "mark": 7}]}"""), "t.json", "/");
+        ReloadPlan plan = ReloadPlan.Create(set.Units.ToArray(), next.Config!.Units());
+        Assert.Single(plan.Reopen);
+        Assert.Null(await set.ApplyAsync(plan));
+        Assert.True(Listening(a));
+        ListenerUnit unit = Assert.Single(set.Units);
+        Assert.Equal(7u, unit.Options.Mark);
+        Assert.Equal(9, unit.Options.TargetV4.Port);
+    }
 }
