@@ -6,11 +6,16 @@ namespace MmProxy.Tcp;
 /// <summary>
 /// Copies through a pooled buffer. Waits with a zero-byte receive and rents the buffer only once
 /// data is ready, returning it when a read does not fill it, so idle connections hold no memory.
-/// No allocation per read.
+/// No allocation per read (also in Debug builds, where async state machines are classes).
 /// </summary>
 internal sealed class CopyRelayPump : RelayPump
 {
     public const int BufferSize = 64 * 1024;
+
+    private readonly ArrayPool<byte> _pool;
+
+    /// <param name="pool">Where buffers come from; the shared pool by default.</param>
+    public CopyRelayPump(ArrayPool<byte>? pool = null) => _pool = pool ?? ArrayPool<byte>.Shared;
 
     public static CopyRelayPump Instance { get; } = new();
 
@@ -30,7 +35,7 @@ internal sealed class CopyRelayPump : RelayPump
                     if (buffer is null)
                     {
                         await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                        buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                        buffer = _pool.Rent(BufferSize);
                     }
 
                     received = await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
@@ -50,16 +55,30 @@ internal sealed class CopyRelayPump : RelayPump
                 }
 
                 relay.OnReceived(direction, received);
-                PumpResult? sendFailure = await SendAllAsync(destination, buffer.AsMemory(0, received), relay).ConfigureAwait(false);
-                if (sendFailure is { } failure)
+                ValueTask<int> sending;
+                try
                 {
-                    return failure;
+                    sending = destination.SendAsync(buffer.AsMemory(0, received), SocketFlags.None);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return PumpResult.Aborted;
+                }
+
+                // The common case (all sent at once) stays in this method: no other state machine.
+                if (!sending.IsCompletedSuccessfully || sending.Result != received)
+                {
+                    PumpResult? sendFailure = await FinishSendAsync(destination, sending, buffer.AsMemory(0, received), relay).ConfigureAwait(false);
+                    if (sendFailure is { } failure)
+                    {
+                        return failure;
+                    }
                 }
 
                 if (received < buffer.Length)
                 {
                     // Drained for now: give the buffer back before waiting again.
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    _pool.Return(buffer);
                     buffer = null;
                 }
             }
@@ -68,18 +87,38 @@ internal sealed class CopyRelayPump : RelayPump
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                _pool.Return(buffer);
             }
         }
     }
 
-    internal static async ValueTask<PumpResult?> SendAllAsync(Socket destination, ReadOnlyMemory<byte> data, TcpRelay relay)
+    /// <summary>Sends all of <paramref name="data"/>; null when done, else how it failed.</summary>
+    internal static ValueTask<PumpResult?> SendAllAsync(Socket destination, ReadOnlyMemory<byte> data, TcpRelay relay)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ValueTask<int> sending;
+        try
+        {
+            sending = destination.SendAsync(data, SocketFlags.None);
+        }
+        catch (ObjectDisposedException)
+        {
+            return ValueTask.FromResult<PumpResult?>(PumpResult.Aborted);
+        }
+
+        return FinishSendAsync(destination, sending, data, relay);
+    }
+
+    /// <summary>Completes a send already started as <paramref name="pending"/>, then sends the rest.</summary>
+    private static async ValueTask<PumpResult?> FinishSendAsync(Socket destination, ValueTask<int> pending, ReadOnlyMemory<byte> data, TcpRelay relay)
     {
         try
         {
+            int sent = await pending.ConfigureAwait(false);
+            data = data[sent..];
             while (!data.IsEmpty)
             {
-                int sent = await destination.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
+                sent = await destination.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
                 data = data[sent..];
             }
 
