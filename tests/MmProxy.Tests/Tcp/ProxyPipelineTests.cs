@@ -240,4 +240,28 @@ public sealed class ProxyPipelineTests : IDisposable
             Assert.Equal(41000 + i, ((IPEndPoint)server.RemoteEndPoint!).Port);
         }
     }
+
+    [Fact]
+    public async Task Dual_stack_listener_matches_v4_mapped_peers_against_ipv4_subnets()
+    {
+        await using var proxy = InProcessProxy.Start(Options(), AllowedSubnets.Create([IPNetwork.Parse("127.0.0.0/8")]),
+            listen: new IPEndPoint(IPAddress.IPv6Any, 0));
+        using Socket client = await ConnectAsync(new IPEndPoint(IPAddress.Loopback, proxy.EndPoint.Port));
+        await Loopback.SendAllAsync(client, "PROXY TCP4 127.0.0.85 127.0.0.1 40130 443\r\nv4"u8.ToArray());
+
+        using Socket server = await _upstream.AcceptAsync().WaitAsync(Loopback.Deadline);
+        Assert.Equal(IPEndPoint.Parse("127.0.0.85:40130"), server.RemoteEndPoint);
+        Assert.Equal("v4", Encoding.ASCII.GetString(await Loopback.ReadExactlyAsync(server, 2)));
+        Assert.Equal(0, proxy.Counters.NotAllowed);
+    }
+
+    [Fact]
+    public async Task Local_over_a_v4_mapped_connection_goes_to_the_ipv4_target()
+    {
+        await using var proxy = InProcessProxy.Start(Options(), listen: new IPEndPoint(IPAddress.IPv6Any, 0));
+        using Socket client = await ConnectAsync(new IPEndPoint(IPAddress.Loopback, proxy.EndPoint.Port));
+        await Loopback.SendAllAsync(client, ProxyHeaderWriter.WriteV2(ProxyCommand.Local, ProxyFamily.Unspec, ProxyAddress.None, ProxyAddress.None));
+        using Socket server = await _upstream.AcceptAsync().WaitAsync(Loopback.Deadline);
+        Assert.Equal(IPAddress.Loopback, ((IPEndPoint)server.RemoteEndPoint!).Address);
+    }
 }
