@@ -12,11 +12,16 @@ namespace MmProxy.Tcp;
 /// waits for "readable"); the splices themselves are non-blocking. When the destination cannot take
 /// everything (EAGAIN: the peer's window is full) the rest of the pipe is read into a pooled buffer
 /// and sent with SendAsync, which waits properly; no byte is lost and backpressure holds because
-/// nothing more is read from the source meanwhile. Idle connections hold no pipe.
+/// nothing more is read from the source meanwhile. Idle connections hold no pipe. Small messages
+/// (interactive traffic) are copied through a small pooled buffer instead: for them a splice costs
+/// more than the copy it saves.
 /// </summary>
 internal sealed class SpliceRelayPump : RelayPump
 {
     private const uint Flags = SpliceNativeMethods.SpliceMove | SpliceNativeMethods.SpliceNonBlock;
+
+    /// <summary>Reads up to this size are copied; a read that fills it switches to splicing.</summary>
+    public const int CopyThreshold = 4 * 1024;
 
     private readonly PipePool _pipes;
     private long _fallbacks;
@@ -56,14 +61,23 @@ internal sealed class SpliceRelayPump : RelayPump
         }
 
         SplicePipe? pipe = null;
+        byte[]? small = null;
+        bool bulk = false;
+        long wakeTotal = 0;
         try
         {
             while (true)
             {
                 if (pipe is null)
                 {
-                    // Wait for data (or FIN, or an error) before taking a pipe. Awaited here rather
-                    // than in a helper method: a helper's state machine would be allocated per wait.
+                    if (bulk && wakeTotal < CopyThreshold)
+                    {
+                        // The last burst was small: go back to copying.
+                        bulk = false;
+                    }
+
+                    // Wait for data (or FIN, or an error) before taking a buffer or a pipe. Awaited
+                    // here rather than in a helper: a helper's state machine would be allocated per wait.
                     try
                     {
                         await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
@@ -77,6 +91,49 @@ internal sealed class SpliceRelayPump : RelayPump
                         return PumpResult.Aborted;
                     }
 
+                    if (!bulk)
+                    {
+                        // Small messages are cheaper to copy than to splice (splicing a few bytes of a
+                        // loopback segment copies them anyway, plus the pipe's bookkeeping). Only a
+                        // read that fills the buffer switches this direction to splicing.
+                        small = ArrayPool<byte>.Shared.Rent(CopyThreshold);
+                        int received;
+                        try
+                        {
+                            received = await source.ReceiveAsync(small.AsMemory(0, CopyThreshold), SocketFlags.None).ConfigureAwait(false);
+                        }
+                        catch (SocketException ex)
+                        {
+                            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ex.SocketErrorCode);
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            return PumpResult.Aborted;
+                        }
+
+                        if (received == 0)
+                        {
+                            return OnSourceEnded(source, destination, direction, relay);
+                        }
+
+                        relay.OnReceived(direction, received);
+                        PumpResult? copyFailure = await CopyRelayPump.SendAllAsync(destination, small.AsMemory(0, received), relay).ConfigureAwait(false);
+                        ArrayPool<byte>.Shared.Return(small);
+                        small = null;
+                        if (copyFailure is { } failed)
+                        {
+                            return failed;
+                        }
+
+                        if (received < CopyThreshold)
+                        {
+                            continue;
+                        }
+
+                        bulk = true;
+                    }
+
+                    wakeTotal = 0;
                     pipe = _pipes.Rent(out int rentErrno);
                     if (pipe is null)
                     {
@@ -89,6 +146,7 @@ internal sealed class SpliceRelayPump : RelayPump
                 nint spliced = SpliceIn(source, pipe, out int errno);
                 if (spliced > 0)
                 {
+                    wakeTotal += spliced;
                     relay.OnReceived(direction, (int)spliced);
                     PumpResult? sendFailure = await DrainAsync(pipe, (int)spliced, destination, relay).ConfigureAwait(false);
                     if (sendFailure is { } failure)
@@ -133,6 +191,11 @@ internal sealed class SpliceRelayPump : RelayPump
             if (pipe is not null)
             {
                 _pipes.Return(pipe, empty: true);
+            }
+
+            if (small is not null)
+            {
+                ArrayPool<byte>.Shared.Return(small);
             }
         }
     }

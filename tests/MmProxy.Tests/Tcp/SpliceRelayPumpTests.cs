@@ -194,7 +194,7 @@ public sealed class SpliceRelayPumpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_idle_connection_holds_no_pipe_and_pipes_are_reused()
+    public async Task Small_messages_are_copied_and_an_idle_connection_holds_no_pipe()
     {
         Task<RelayResult> relay = _relay.RunAsync().AsTask();
         byte[] ping = Encoding.ASCII.GetBytes("ping");
@@ -206,9 +206,17 @@ public sealed class SpliceRelayPumpTests : IAsyncLifetime
             Assert.Equal(ping, await Loopback.ReadExactlyAsync(_client, ping.Length));
         }
 
-        // Both directions go back to waiting without a pipe; the pool keeps the ones used.
+        // Small messages are copied, not spliced: no pipe is taken, and none is held while idle.
+        Assert.Equal(0, _pipes.Rented);
+        Assert.Equal(0, _pipes.Idle);
+
+        // A burst larger than the copy threshold is spliced; afterwards the pipe goes back to the pool.
+        byte[] burst = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+        Task<byte[]> serverReads = Loopback.ReadExactlyAsync(_server, burst.Length);
+        await Loopback.SendAllAsync(_client, burst);
+        Assert.Equal(burst, await serverReads);
         Assert.True(SpinWait.SpinUntil(() => _pipes.Rented == 0, Loopback.Deadline), $"{_pipes.Rented} pipe(s) still held while idle");
-        Assert.InRange(_pipes.Idle, 1, 2);
+        Assert.Equal(1, _pipes.Idle);
         Assert.False(relay.IsCompleted);
 
         _client.Shutdown(SocketShutdown.Send);
