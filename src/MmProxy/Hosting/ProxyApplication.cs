@@ -29,7 +29,7 @@ internal static class ProxyApplication
         // while the subnets load and the listeners open, then report what happened in order.
         Task<ILoggerFactory> logging = Task.Run(() => LoggingSetup.Create(options.LogFormat, options.Verbosity));
         AllowedSubnetsLoadResult? loaded = options.AllowedSubnetsPath is null ? null : AllowedSubnetsLoader.LoadFile(options.AllowedSubnetsPath);
-        string? capabilityError = loaded is null or { Succeeded: true } ? CheckTransparentAllowed() : null;
+        string? capabilityError = loaded is null or { Succeeded: true } ? TransparentCapability.Check() : null;
         var counters = new ProxyCounters();
         var listenerLog = new DeferredLogger();
         string? listenError = null;
@@ -176,20 +176,5 @@ internal static class ProxyApplication
         ProxyLog.SubnetsLoaded(log, loaded.Subnets!.Networks.Count, options.AllowedSubnetsPath!);
         provider = new AllowedSubnetsProvider(loaded.Subnets);
         return true;
-    }
-
-    /// <summary>Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later.</summary>
-    private static string? CheckTransparentAllowed()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        int errno = LinuxSocketOptions.SetTransparent(probe);
-        if (errno == 0)
-        {
-            return null;
-        }
-
-        return errno is Errno.EPERM or Errno.EACCES
-            ? $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep on the binary, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)"
-            : $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}";
     }
 }

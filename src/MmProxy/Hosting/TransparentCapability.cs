@@ -4,8 +4,8 @@ using MmProxy.Interop;
 namespace MmProxy.Hosting;
 
 /// <summary>
-/// Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later. (Same check
-/// as the flags path in <see cref="ProxyApplication"/>, for the configuration-file host.)
+/// Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later. Used at
+/// start-up by both hosts (<see cref="ProxyApplication"/> for flags, <see cref="ProxyHost"/> for --config).
 /// </summary>
 internal static class TransparentCapability
 {
