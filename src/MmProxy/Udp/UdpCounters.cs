@@ -7,6 +7,8 @@ internal sealed class UdpCounters
     private long _received;
     private long _forwarded;
     private long _replies;
+    private long _bytesForwarded;
+    private long _replyBytes;
     private long _replyFailures;
     private long _upstreamRefused;
     private long _flowsCreated;
@@ -16,6 +18,12 @@ internal sealed class UdpCounters
     public long Received => Volatile.Read(ref _received);
     public long Forwarded => Volatile.Read(ref _forwarded);
     public long Replies => Volatile.Read(ref _replies);
+
+    /// <summary>Payload bytes sent to the service (headers stripped).</summary>
+    public long BytesForwarded => Volatile.Read(ref _bytesForwarded);
+
+    /// <summary>Payload bytes of the replies sent back to the load balancer.</summary>
+    public long ReplyBytes => Volatile.Read(ref _replyBytes);
     public long ReplyFailures => Volatile.Read(ref _replyFailures);
 
     /// <summary>ICMP port/host unreachable reported on a flow's socket (ECONNREFUSED); the flow lives on.</summary>
@@ -72,9 +80,17 @@ internal sealed class UdpCounters
 
     public void OnReceived() => Interlocked.Increment(ref _received);
 
-    public void OnForwarded() => Interlocked.Increment(ref _forwarded);
+    public void OnForwarded(int bytes)
+    {
+        Interlocked.Increment(ref _forwarded);
+        Interlocked.Add(ref _bytesForwarded, bytes);
+    }
 
-    public void OnReply() => Interlocked.Increment(ref _replies);
+    public void OnReply(int bytes)
+    {
+        Interlocked.Increment(ref _replies);
+        Interlocked.Add(ref _replyBytes, bytes);
+    }
 
     public void OnReplyFailed() => Interlocked.Increment(ref _replyFailures);
 

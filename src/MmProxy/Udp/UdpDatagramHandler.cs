@@ -120,7 +120,7 @@ internal sealed class UdpDatagramHandler
             switch (status)
             {
                 case UdpSendStatus.Sent:
-                    _context.Counters.OnForwarded();
+                    _context.Counters.OnForwarded(payload.Length);
                     return;
                 case UdpSendStatus.Closed:
                     continue;

@@ -118,7 +118,7 @@ internal sealed partial class UdpFlow
             try
             {
                 await _listener.SendToAsync(buffer.AsMemory(0, received), SocketFlags.None, _balancer).ConfigureAwait(false);
-                _context.Counters.OnReply();
+                _context.Counters.OnReply(received);
             }
             catch (SocketException ex)
             {

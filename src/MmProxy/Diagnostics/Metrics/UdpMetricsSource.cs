@@ -21,9 +21,8 @@ internal static class UdpMetricsSource
                 dropped.Add(new(label, counters.Dropped(reason)));
             }
 
-            // Payload bytes are not counted by the UDP path yet: reported as 0.
             return new UdpMetricsSnapshot(activeFlows(), counters.FlowsCreated, counters.FlowsExpired,
-                counters.Forwarded, counters.Replies, 0, 0, dropped);
+                counters.Forwarded, counters.Replies, counters.BytesForwarded, counters.ReplyBytes, dropped);
         };
     }
 
