@@ -13,7 +13,7 @@ internal sealed class ConfigCommandLine
 {
     public ConfigCommandLine()
     {
-        Config = new Option<string?>("--config", "-config")
+        Config = new Option<string?>("--config")
         {
             Description = "Read the listeners from this JSON file (several TCP/UDP listeners, port ranges; SIGHUP reloads it). " +
                 "Not combinable with the listener flags (-l, -4, -6, -p, --allowed-subnets, ...); -v, --log-format, --metrics and --quiet still apply",

@@ -10,17 +10,17 @@ internal sealed class OperationsCommandLine
 {
     public OperationsCommandLine()
     {
-        Quiet = new Option<bool>("--quiet", "-quiet")
+        Quiet = new Option<bool>("--quiet")
         {
             Description = "Skip the startup checks (IP_TRANSPARENT, return routes for spoofed sources); `mmproxy check` runs them all",
         };
-        Metrics = new Option<IPEndPoint?>("--metrics", "-metrics")
+        Metrics = new Option<IPEndPoint?>("--metrics")
         {
             Description = "Serve Prometheus metrics at http://ADDR:PORT/metrics and a health check at /healthz (200 once listening)",
             HelpName = "ADDR:PORT",
             CustomParser = ParseEndPoint,
         };
-        ShutdownTimeout = new Option<TimeSpan?>("--shutdown-timeout", "-shutdown-timeout")
+        ShutdownTimeout = new Option<TimeSpan?>("--shutdown-timeout")
         {
             Description = "On SIGTERM/SIGINT: stop accepting, give open connections this long to finish, then close the rest and exit 0 (default: 30s; 0 = close at once)",
             HelpName = "DURATION",
