@@ -59,7 +59,6 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
     public static TcpListenerGroup? Open(IPEndPoint endPoint, int count, int backlog, ILogger log, ProxyCounters counters, out string? error)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        SocketEngineTuning.UseInlineCompletions();
         var sockets = new List<Socket>(count);
         error = null;
         try
