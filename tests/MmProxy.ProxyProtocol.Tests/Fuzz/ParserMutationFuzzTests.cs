@@ -64,6 +64,55 @@ public sealed class ParserMutationFuzzTests(ITestOutputHelper output)
         Assert.True(counts.GetValueOrDefault(nameof(ProxyParseError.V1PortOutOfRange)) > 0, "no v1 port error reached");
     }
 
+    /// <summary>
+    /// write(parse(x)): where the writer can express the header (v1 TCP4/TCP6, v2 PROXY over IP), its
+    /// output parses to the same header; byte for byte equal to x where x had to be canonical (v1
+    /// TCP4: decimal without leading zeros; v2 with any CRC32C TLV last, where the writer puts it).
+    /// </summary>
+    internal static string? CheckRewrite(ProxyHeaderParser parser, ProxyHeader header, ReadOnlySpan<byte> consumed)
+    {
+        bool ip = header.Family is ProxyFamily.Tcp4 or ProxyFamily.Tcp6 or ProxyFamily.Udp4 or ProxyFamily.Udp6;
+        if (!ip || header.Command != ProxyCommand.Proxy)
+        {
+            return null;
+        }
+
+        var tlvs = new List<ProxyTlv>(header.Tlvs.Count);
+        bool crcLast = true;
+        for (int i = 0; i < header.Tlvs.Count; i++)
+        {
+            if (header.Tlvs[i].Type == ProxyTlvType.Crc32C)
+            {
+                crcLast = i == header.Tlvs.Count - 1;
+            }
+            else
+            {
+                tlvs.Add(header.Tlvs[i]);
+            }
+        }
+
+        byte[] written = header.Version == ProxyVersion.V1
+            ? ProxyHeaderWriter.WriteV1(header.Family, header.Source, header.Destination)
+            : ProxyHeaderWriter.WriteV2(header.Command, header.Family, header.Source, header.Destination, tlvs, header.HasCrc32C);
+        ProxyParseResult back = parser.Parse(written);
+        if (back.Status != ProxyParseStatus.Complete || back.BytesConsumed != written.Length)
+        {
+            return $"write(parse(x)) does not parse back: {back}";
+        }
+
+        ProxyHeader h = back.Header;
+        if (h.Version != header.Version || h.Command != header.Command || h.Family != header.Family
+            || h.Source != header.Source || h.Destination != header.Destination || h.HasCrc32C != header.HasCrc32C)
+        {
+            return $"write(parse(x)) parses to another header: {back}";
+        }
+
+        bool canonical = header.Version == ProxyVersion.V1 ? header.Family == ProxyFamily.Tcp4 : crcLast;
+        return canonical && !consumed.SequenceEqual(written)
+            ? $"write(parse(x)) != x: {Convert.ToHexString(consumed)} vs {Convert.ToHexString(written)}"
+            : null;
+    }
+
     /// <summary>The contract on one input; null when it holds.</summary>
     internal static string? Check(ProxyHeaderParser parser, byte[] input, bool prefixes)
     {
@@ -107,6 +156,11 @@ public sealed class ParserMutationFuzzTests(ITestOutputHelper output)
             if (!ParseResults.AreEqual(first, again))
             {
                 return $"re-parse of the consumed prefix differs: {first} vs {again}";
+            }
+
+            if (CheckRewrite(parser, first.Header, input.AsSpan(0, first.BytesConsumed)) is { } rewriteProblem)
+            {
+                return rewriteProblem;
             }
         }
 
