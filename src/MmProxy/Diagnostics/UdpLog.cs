@@ -71,6 +71,10 @@ internal static partial class UdpLog
         Message = "UDP stopped: {Received} datagram(s) received, {Forwarded} forwarded, {Replies} replies, {Dropped} dropped, {Flows} flow(s) created, {Open} still open; drops by reason: {DropsByReason}; ICMP unreachable: {Unreachable}; failed replies: {FailedReplies}")]
     public static partial void Stopped(ILogger logger, long received, long forwarded, long replies, long dropped, long flows, int open, string dropsByReason, long unreachable, long failedReplies);
 
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning,
+        Message = "The open file limit ({Limit}) leaves room for {Flows} UDP flow(s), fewer than --max-udp-flows {MaxFlows}: each flow holds a socket; raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)")]
+    public static partial void FlowsCappedByFileLimit(ILogger logger, long limit, int flows, int maxFlows);
+
     [LoggerMessage(EventId = 402, Level = LogLevel.Critical,
         Message = "UDP listener on {ListenEndPoint} failed: {Error}")]
     public static partial void ListenerFailed(ILogger logger, IPEndPoint listenEndPoint, string error, Exception? exception);

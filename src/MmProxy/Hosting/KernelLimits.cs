@@ -29,6 +29,13 @@ internal static class KernelLimits
         return null;
     }
 
+    /// <summary>
+    /// Descriptors still free under the soft RLIMIT_NOFILE after those open now and
+    /// <paramref name="reserve"/> (at least 0), or null when there is no finite limit.
+    /// </summary>
+    public static long? FreeDescriptors(int reserve) =>
+        MaxOpenFiles() is { } limit && limit < int.MaxValue ? Math.Max(0, limit - OpenFileCount() - reserve) : null;
+
     /// <summary>Descriptors this process has open now (entries of /proc/self/fd), or 0 if unknown.</summary>
     public static int OpenFileCount()
     {

@@ -39,8 +39,9 @@ internal sealed class UdpRunningListener : IRunningListener
     public void Start(ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var context = new UdpFlowContext(_options.CloseAfter, TimeProvider.System, _counters, loggerFactory.CreateLogger(LogCategories.Connection));
-        var table = new UdpFlowTable(_options.MaxUdpFlows);
+        ILogger flowLog = loggerFactory.CreateLogger(LogCategories.Connection);
+        var context = new UdpFlowContext(_options.CloseAfter, TimeProvider.System, _counters, flowLog);
+        var table = new UdpFlowTable(UdpFlowBudget.Cap(_options.MaxUdpFlows, loggerFactory.CreateLogger(LogCategories.Proxy)));
         var parser = new ProxyHeaderParser(new ProxyHeaderParserOptions { MaxHeaderSize = _options.MaxHeaderSize });
         var handler = new UdpDatagramHandler(parser, table, new UdpUpstreamOpener(_options.TargetV4, _options.TargetV6, _options.Mark), context);
         Volatile.Write(ref _table, table);

@@ -142,11 +142,11 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
     public void Start(TcpConnectionHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        if (Hosting.KernelLimits.MaxOpenFiles() is { } limit && limit < int.MaxValue)
+        if (Hosting.KernelLimits.FreeDescriptors(DescriptorReserve) is { } free)
         {
             // Two descriptors per connection (client, upstream), after what is open now and the reserve.
-            _descriptorLimit = limit;
-            _maxActive = Math.Max(1, (limit - Hosting.KernelLimits.OpenFileCount() - DescriptorReserve) / 2);
+            _descriptorLimit = Hosting.KernelLimits.MaxOpenFiles() ?? 0;
+            _maxActive = Math.Max(1, free / 2);
         }
 
         var loops = new Task[_sockets.Length];

@@ -48,7 +48,7 @@ internal static class UdpProxyService
 
         var counters = new UdpCounters();
         var context = new UdpFlowContext(options.CloseAfter, time, counters, flowLog);
-        using var table = new UdpFlowTable(options.MaxUdpFlows);
+        using var table = new UdpFlowTable(UdpFlowBudget.Cap(options.MaxUdpFlows, log));
         var parser = new ProxyHeaderParser(new ProxyHeaderParserOptions { MaxHeaderSize = options.MaxHeaderSize });
         var handler = new UdpDatagramHandler(parser, table, new UdpUpstreamOpener(options.TargetV4, options.TargetV6, options.Mark), context);
 
