@@ -117,7 +117,10 @@ internal sealed partial class UdpFlow
             Interlocked.Increment(ref _toClient);
             try
             {
-                await _listener.SendToAsync(buffer.AsMemory(0, received), SocketFlags.None, _balancer).ConfigureAwait(false);
+                // Synchronous on purpose: a datagram send does not wait for a peer, and every flow
+                // replies through this one listener socket at once; SendToAsync's per-socket cached
+                // event args raced under that (NullReferenceException inside SendToAsync, .NET 10.0.12).
+                _listener.SendTo(buffer.AsSpan(0, received), SocketFlags.None, _balancer);
                 _context.Counters.OnReply(received);
             }
             catch (SocketException ex)
