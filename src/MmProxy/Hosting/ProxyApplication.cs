@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MmProxy.Configuration;
 using MmProxy.Diagnostics;
@@ -78,11 +77,7 @@ internal static class ProxyApplication
             return ExitCodes.Failure;
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var abortDrain = new CancellationTokenSource();
-        string? stopSignal = null;
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var signals = new StopSignals(cancellationToken);
         OperationsHost operationsHost = OperationsHost.Start(operations, options, counters, log);
         await using var operationsScope = operationsHost.ConfigureAwait(false);
         if (operationsHost.StartupError is { } operationsError)
@@ -94,7 +89,7 @@ internal static class ProxyApplication
         using var sighup = new ReloadSubnetsOnHangup(options.AllowedSubnetsPath, subnets!, operationsHost, log);
         if (options.Protocol == TransportProtocol.Udp)
         {
-            return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => stopSignal ?? "Cancellation", operationsHost, stop.Token).ConfigureAwait(false);
+            return await UdpProxyService.RunAsync(options, subnets!, loggerFactory, started, () => signals.Reason, operationsHost, signals.Stopping).ConfigureAwait(false);
         }
 
         if (listeners is null)
@@ -111,7 +106,7 @@ internal static class ProxyApplication
             operationsHost.OnListening($"Listening on {listeners.EndPoint}");
             ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-            Task stopped = Task.Delay(Timeout.Infinite, stop.Token);
+            Task stopped = Task.Delay(Timeout.Infinite, signals.Stopping);
             Task first = await Task.WhenAny(stopped, listeners.Completion).ConfigureAwait(false);
             operationsHost.OnStopping(first == listeners.Completion ? "A listener failed" : "Stopping");
             if (first == listeners.Completion)
@@ -120,33 +115,18 @@ internal static class ProxyApplication
             }
             else
             {
-                ProxyLog.Stopping(log, stopSignal ?? "Cancellation");
+                ProxyLog.Stopping(log, signals.Reason);
             }
 
             await listeners.DisposeAsync().ConfigureAwait(false);
             if (exitCode == ExitCodes.Success)
             {
-                await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, abortDrain.Token).ConfigureAwait(false);
+                await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, signals.DrainAborted).ConfigureAwait(false);
             }
         }
 
         ProxyLog.Stopped(log, counters.Accepted, counters.Active);
         return exitCode;
-
-        void OnSignal(PosixSignalContext context)
-        {
-            // We handle it: no default termination before listeners are closed.
-            context.Cancel = true;
-            if (stop.IsCancellationRequested)
-            {
-                // A second signal while draining: stop waiting for open connections.
-                abortDrain.Cancel();
-                return;
-            }
-
-            stopSignal = context.Signal.ToString();
-            stop.Cancel();
-        }
     }
 
     private static string Version =>

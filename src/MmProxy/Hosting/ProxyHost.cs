@@ -62,12 +62,8 @@ internal static class ProxyHost
             return ExitCodes.Failure;
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var abortDrain = new CancellationTokenSource();
+        using var signals = new StopSignals(cancellationToken);
         using var reloadRequested = new SemaphoreSlim(0);
-        string? stopSignal = null;
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
         using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             // Ours: the default action of SIGHUP would terminate the process.
@@ -93,10 +89,10 @@ internal static class ProxyHost
         ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
         int exitCode = ExitCodes.Success;
-        Task stopped = Task.Delay(Timeout.Infinite, stop.Token);
+        Task stopped = Task.Delay(Timeout.Infinite, signals.Stopping);
         while (true)
         {
-            Task reload = reloadRequested.WaitAsync(stop.Token);
+            Task reload = reloadRequested.WaitAsync(signals.Stopping);
             Task first = await Task.WhenAny(stopped, listeners.Faulted, reload).ConfigureAwait(false);
             if (first == reload && reload.IsCompletedSuccessfully)
             {
@@ -114,7 +110,7 @@ internal static class ProxyHost
             else
             {
                 operationsHost.OnStopping("Stopping");
-                ProxyLog.Stopping(log, stopSignal ?? "Cancellation");
+                ProxyLog.Stopping(log, signals.Reason);
             }
 
             break;
@@ -123,25 +119,11 @@ internal static class ProxyHost
         await listeners.DisposeAsync().ConfigureAwait(false);
         if (exitCode == ExitCodes.Success)
         {
-            await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, abortDrain.Token).ConfigureAwait(false);
+            await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, signals.DrainAborted).ConfigureAwait(false);
         }
 
         ProxyLog.Stopped(log, counters.Accepted, counters.Active);
         return exitCode;
-
-        void OnStopSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            if (stop.IsCancellationRequested)
-            {
-                // A second signal while draining: stop waiting for open connections.
-                abortDrain.Cancel();
-                return;
-            }
-
-            stopSignal = context.Signal.ToString();
-            stop.Cancel();
-        }
     }
 
     private static async Task<string> ReloadAsync(string configPath, ListenerSet listeners, ILogger log)
