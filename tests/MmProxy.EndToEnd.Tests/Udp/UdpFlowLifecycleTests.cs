@@ -43,6 +43,8 @@ public sealed class UdpFlowLifecycleTests(ITestOutputHelper output)
         Assert.InRange(idle.ElapsedMilliseconds, 900, 1600);
 
         await RoundTripAsync(session, "two");
+        // The log is written asynchronously: the reply can arrive before the line does.
+        await ProcessLog.WaitForAsync(proxy, "UDP flow created", count: 2);
         Assert.Equal(2, ProcessLog.Count(proxy, "UDP flow created"));
         Assert.Equal([session.Client], upstream.Sources);
     });
