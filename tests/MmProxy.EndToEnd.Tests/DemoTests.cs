@@ -8,7 +8,7 @@ public sealed class DemoTests
     [Fact]
     public async Task Demo_exits_zero_with_a_verdict_per_connection()
     {
-        Assert.True(Native.GetEuid() == 0, "the demo test needs root (it creates a network namespace)");
+        Assert.True(MmProxy.Interop.NetworkNamespace.RunningAsRoot, "the demo test needs root (it creates a network namespace)");
         // A peer has no demo subcommand; go-mmproxy would ignore the word and listen on the host's
         // 0.0.0.0:8443 until killed, so do not run it at all.
         Assert.False(ProxyBinary.IsPeer, $"`demo` is mmproxy's own subcommand; the peer {ProxyBinary.Path} has none");

@@ -11,7 +11,7 @@ internal static class E2E
 {
     public static async Task RunAsync(Func<TestNetwork, Task> body)
     {
-        if (Native.GetEuid() != 0)
+        if (!MmProxy.Interop.NetworkNamespace.RunningAsRoot)
         {
             Assert.Fail("the end-to-end tests need root (network namespaces, IP_TRANSPARENT): run them as root");
         }

@@ -26,7 +26,7 @@ public sealed class CheckAndRoutingTests
     [Fact]
     public async Task Check_fails_with_the_fix_until_routing_apply_and_remove_restores_the_tables()
     {
-        if (Native.GetEuid() != 0)
+        if (!MmProxy.Interop.NetworkNamespace.RunningAsRoot)
         {
             Assert.Fail("needs root (network namespaces, IP_TRANSPARENT)");
         }
@@ -73,7 +73,7 @@ public sealed class CheckAndRoutingTests
     [Fact]
     public async Task Routing_with_a_mark_and_table_adds_the_fwmark_rule_and_check_sees_it()
     {
-        if (Native.GetEuid() != 0)
+        if (!MmProxy.Interop.NetworkNamespace.RunningAsRoot)
         {
             Assert.Fail("needs root (network namespaces, IP_TRANSPARENT)");
         }
@@ -99,7 +99,7 @@ public sealed class CheckAndRoutingTests
     [Fact]
     public async Task A_target_on_a_local_non_loopback_address_needs_its_own_source_rule()
     {
-        if (Native.GetEuid() != 0)
+        if (!MmProxy.Interop.NetworkNamespace.RunningAsRoot)
         {
             Assert.Fail("needs root (network namespaces, IP_TRANSPARENT)");
         }
@@ -125,7 +125,7 @@ public sealed class CheckAndRoutingTests
     [Fact]
     public async Task Proxy_startup_warns_with_the_fix_and_quiet_skips_the_checks()
     {
-        if (Native.GetEuid() != 0)
+        if (!MmProxy.Interop.NetworkNamespace.RunningAsRoot)
         {
             Assert.Fail("needs root (network namespaces, IP_TRANSPARENT)");
         }
