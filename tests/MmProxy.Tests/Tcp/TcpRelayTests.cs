@@ -6,60 +6,56 @@ using MmProxy.Tests.TestSupport;
 
 namespace MmProxy.Tests.Tcp;
 
-/// <summary>Relay semantics with the copy pump.</summary>
-public sealed class CopyTcpRelayTests : TcpRelayTests
-{
-    private protected override RelayPump Pump => CopyRelayPump.Instance;
-}
-
-/// <summary>The same semantics with the splice(2) pump: the relay does not depend on how bytes move.</summary>
-public sealed class SpliceTcpRelayTests : TcpRelayTests
-{
-    private static readonly RelayPump SplicePump = RelayPumpFactory.Create("splice");
-
-    private protected override RelayPump Pump => SplicePump;
-
-    [Fact]
-    public void The_splice_pump_is_available_here() => Assert.IsType<SpliceRelayPump>(SplicePump);
-}
-
-/// <summary>Relay semantics over real loopback sockets: client ⇄ [relay] ⇄ server, for each pump.</summary>
+/// <summary>
+/// Relay semantics over real loopback sockets: client ⇄ [relay] ⇄ server. Runs once per pump (see
+/// <see cref="CopyRelayPumpTests"/>, <see cref="SpliceRelayPumpTests"/>): the relay does not depend
+/// on how bytes move. A pump with resources of its own checks them in <see cref="AssertPumpIdle"/>.
+/// </summary>
 public abstract class TcpRelayTests : IAsyncLifetime
 {
-    private Socket _client = null!;
-    private Socket _proxyClientSide = null!;
-    private Socket _proxyUpstreamSide = null!;
-    private Socket _server = null!;
-    private TcpRelay _relay = null!;
-
     private protected abstract RelayPump Pump { get; }
+
+    private protected Socket Client { get; private set; } = null!;
+
+    private protected Socket ProxyClientSide { get; private set; } = null!;
+
+    private protected Socket Server { get; private set; } = null!;
+
+    private protected TcpRelay Relay { get; private set; } = null!;
+
+    private Socket _proxyUpstreamSide = null!;
 
     public async Task InitializeAsync()
     {
-        (_client, _proxyClientSide) = await Loopback.CreatePairAsync();
-        (_proxyUpstreamSide, _server) = await Loopback.CreatePairAsync();
-        _relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide, Pump);
+        (Client, ProxyClientSide) = await Loopback.CreatePairAsync();
+        (_proxyUpstreamSide, Server) = await Loopback.CreatePairAsync();
+        Relay = new TcpRelay(ProxyClientSide, _proxyUpstreamSide, Pump);
     }
 
-    public Task DisposeAsync()
+    public virtual Task DisposeAsync()
     {
-        _relay.Dispose();
-        _client.Dispose();
-        _server.Dispose();
+        Relay.Dispose();
+        Client.Dispose();
+        Server.Dispose();
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task Bytes_arrive_intact_in_both_directions_at_once()
+    /// <summary>Called once a relay has ended: the pump holds nothing for it any more.</summary>
+    protected virtual void AssertPumpIdle()
     {
-        byte[] up = RandomNumberGenerator.GetBytes(4 * 1024 * 1024 + 17);
-        byte[] down = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 5);
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
+    }
 
-        Task<byte[]> serverReads = Loopback.ReadToEndAsync(_server);
-        Task<byte[]> clientReads = Loopback.ReadToEndAsync(_client);
-        Task clientWrites = Task.Run(async () => { await Loopback.SendAllAsync(_client, up); _client.Shutdown(SocketShutdown.Send); });
-        Task serverWrites = Task.Run(async () => { await Loopback.SendAllAsync(_server, down); _server.Shutdown(SocketShutdown.Send); });
+    [Fact]
+    public async Task Large_transfers_arrive_byte_exact_in_both_directions_at_once()
+    {
+        byte[] up = RandomNumberGenerator.GetBytes(24 * 1024 * 1024 + 17);
+        byte[] down = RandomNumberGenerator.GetBytes(16 * 1024 * 1024 + 5);
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+
+        Task<byte[]> serverReads = Loopback.ReadToEndAsync(Server);
+        Task<byte[]> clientReads = Loopback.ReadToEndAsync(Client);
+        Task clientWrites = Task.Run(async () => { await Loopback.SendAllAsync(Client, up); Client.Shutdown(SocketShutdown.Send); });
+        Task serverWrites = Task.Run(async () => { await Loopback.SendAllAsync(Server, down); Server.Shutdown(SocketShutdown.Send); });
 
         await Task.WhenAll(clientWrites, serverWrites).WaitAsync(Loopback.Deadline);
         Assert.Equal(SHA256.HashData(up), SHA256.HashData(await serverReads));
@@ -70,119 +66,150 @@ public abstract class TcpRelayTests : IAsyncLifetime
         Assert.Null(result.FailedSide);
         Assert.Equal(up.Length, result.BytesToUpstream);
         Assert.Equal(down.Length, result.BytesToClient);
+        AssertPumpIdle();
     }
 
     [Fact]
-    public async Task Client_fin_half_closes_upstream_and_the_response_still_flows()
-    {
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
-        await Loopback.SendAllAsync(_client, Encoding.ASCII.GetBytes("request"));
-        _client.Shutdown(SocketShutdown.Send);
+    public Task Client_fin_half_closes_upstream_and_the_response_still_flows() => HalfCloseAsync(Client, Server, RelayDirection.ToUpstream);
 
-        // The server sees the request, then EOF (shutdown(SHUT_WR) was passed on) ...
-        Assert.Equal("request", Encoding.ASCII.GetString(await Loopback.ReadToEndAsync(_server)));
+    [Fact]
+    public Task Upstream_fin_half_closes_the_client_and_the_request_still_flows() => HalfCloseAsync(Server, Client, RelayDirection.ToClient);
+
+    /// <summary><paramref name="first"/> sends a few bytes and FIN; its peer still answers with a bulk transfer.</summary>
+    private async Task HalfCloseAsync(Socket first, Socket peer, RelayDirection firstDirection)
+    {
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        await Loopback.SendAllAsync(first, Encoding.ASCII.GetBytes("hello"));
+        first.Shutdown(SocketShutdown.Send);
+
+        // The peer sees the bytes, then EOF (shutdown(SHUT_WR) was passed on) ...
+        Assert.Equal("hello", Encoding.ASCII.GetString(await Loopback.ReadToEndAsync(peer)));
         Assert.False(relay.IsCompleted);
 
         // ... and can still answer: the other direction keeps flowing.
-        byte[] response = RandomNumberGenerator.GetBytes(1024 * 1024);
-        Task<byte[]> clientReads = Loopback.ReadToEndAsync(_client);
-        await Loopback.SendAllAsync(_server, response);
-        _server.Shutdown(SocketShutdown.Send);
-        Assert.Equal(response, await clientReads);
+        byte[] answer = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        Task<byte[]> firstReads = Loopback.ReadToEndAsync(first);
+        await Loopback.SendAllAsync(peer, answer);
+        peer.Shutdown(SocketShutdown.Send);
+        Assert.Equal(answer, await firstReads);
 
         RelayResult result = await relay.WaitAsync(Loopback.Deadline);
         Assert.True(result.Completed);
-    }
-
-    [Fact]
-    public async Task Upstream_fin_half_closes_the_client_and_the_request_still_flows()
-    {
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
-        await Loopback.SendAllAsync(_server, Encoding.ASCII.GetBytes("banner"));
-        _server.Shutdown(SocketShutdown.Send);
-        Assert.Equal("banner", Encoding.ASCII.GetString(await Loopback.ReadToEndAsync(_client)));
-        Assert.False(relay.IsCompleted);
-
-        byte[] upload = RandomNumberGenerator.GetBytes(1024 * 1024);
-        Task<byte[]> serverReads = Loopback.ReadToEndAsync(_server);
-        await Loopback.SendAllAsync(_client, upload);
-        _client.Shutdown(SocketShutdown.Send);
-        Assert.Equal(upload, await serverReads);
-
-        Assert.True((await relay.WaitAsync(Loopback.Deadline)).Completed);
+        Assert.Equal(5, firstDirection == RelayDirection.ToUpstream ? result.BytesToUpstream : result.BytesToClient);
+        AssertPumpIdle();
     }
 
     [Fact]
     public async Task Client_reset_resets_the_upstream()
     {
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
-        await Loopback.SendAllAsync(_client, Encoding.ASCII.GetBytes("x"));
-        Assert.Equal("x", Encoding.ASCII.GetString(await Loopback.ReadExactlyAsync(_server, 1)));
-        Loopback.Reset(_client);
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        await Loopback.SendAllAsync(Client, Encoding.ASCII.GetBytes("x"));
+        Assert.Equal("x", Encoding.ASCII.GetString(await Loopback.ReadExactlyAsync(Server, 1)));
+        Loopback.Reset(Client);
 
-        await Loopback.AssertResetAsync(_server);
+        await Loopback.AssertResetAsync(Server);
         RelayResult result = await relay.WaitAsync(Loopback.Deadline);
         Assert.False(result.Completed);
         Assert.Equal("client", result.FailedSide);
+        AssertPumpIdle();
     }
 
     [Fact]
     public async Task Upstream_reset_resets_the_client()
     {
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
-        Loopback.Reset(_server);
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        Loopback.Reset(Server);
 
-        await Loopback.AssertResetAsync(_client);
+        await Loopback.AssertResetAsync(Client);
         RelayResult result = await relay.WaitAsync(Loopback.Deadline);
         Assert.Equal("upstream", result.FailedSide);
+        AssertPumpIdle();
+    }
+
+    [Fact]
+    public async Task Upstream_reset_while_data_flows_resets_the_client()
+    {
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        byte[] chunk = RandomNumberGenerator.GetBytes(256 * 1024);
+        await Loopback.SendAllAsync(Client, chunk);
+        await Loopback.ReadExactlyAsync(Server, chunk.Length);
+        Loopback.Reset(Server);
+
+        // The client keeps sending into a relay whose upstream is gone: it must see a reset. The
+        // kernel reports a reset once, to whichever of the client's send or receive comes first.
+        SocketError sendError = SocketError.Success;
+        try
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                await Loopback.SendAllAsync(Client, chunk);
+            }
+        }
+        catch (SocketException ex)
+        {
+            sendError = ex.SocketErrorCode;
+        }
+
+        Assert.NotEqual(SocketError.Success, sendError);
+        if (sendError != SocketError.ConnectionReset)
+        {
+            await Loopback.AssertResetAsync(Client);
+        }
+
+        RelayResult result = await relay.WaitAsync(Loopback.Deadline);
+        Assert.Equal("upstream", result.FailedSide);
+        AssertPumpIdle();
     }
 
     [Fact]
     public async Task Reset_after_a_half_close_still_resets_the_other_side()
     {
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
-        _client.Shutdown(SocketShutdown.Send);
-        Assert.Empty(await Loopback.ReadToEndAsync(_server));
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        Client.Shutdown(SocketShutdown.Send);
+        Assert.Empty(await Loopback.ReadToEndAsync(Server));
 
         // The server resets while the client waits for a response.
-        Loopback.Reset(_server);
-        await Loopback.AssertResetAsync(_client);
+        Loopback.Reset(Server);
+        await Loopback.AssertResetAsync(Client);
         Assert.Equal("upstream", (await relay.WaitAsync(Loopback.Deadline)).FailedSide);
+        AssertPumpIdle();
     }
 
     [Fact]
     public async Task Prefix_bytes_reach_the_upstream_before_anything_else()
     {
-        Assert.True(await _relay.SendPrefixAsync(Encoding.ASCII.GetBytes("leftover|")));
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
-        await Loopback.SendAllAsync(_client, Encoding.ASCII.GetBytes("rest"));
-        _client.Shutdown(SocketShutdown.Send);
+        Assert.True(await Relay.SendPrefixAsync(Encoding.ASCII.GetBytes("leftover|")));
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        await Loopback.SendAllAsync(Client, Encoding.ASCII.GetBytes("rest"));
+        Client.Shutdown(SocketShutdown.Send);
 
-        Assert.Equal("leftover|rest", Encoding.ASCII.GetString(await Loopback.ReadToEndAsync(_server)));
-        _server.Shutdown(SocketShutdown.Send);
+        Assert.Equal("leftover|rest", Encoding.ASCII.GetString(await Loopback.ReadToEndAsync(Server)));
+        Server.Shutdown(SocketShutdown.Send);
         RelayResult result = await relay.WaitAsync(Loopback.Deadline);
         Assert.True(result.Completed);
         Assert.Equal(13, result.BytesToUpstream);
+        AssertPumpIdle();
     }
 
     [Fact]
     public async Task Idle_timeout_resets_both_sides()
     {
-        _relay.StartIdleTimer(TimeSpan.FromMilliseconds(200));
-        Task<RelayResult> relay = _relay.RunAsync().AsTask();
+        Relay.StartIdleTimer(TimeSpan.FromMilliseconds(200));
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
 
-        await Loopback.AssertResetAsync(_client);
-        await Loopback.AssertResetAsync(_server);
+        await Loopback.AssertResetAsync(Client);
+        await Loopback.AssertResetAsync(Server);
         RelayResult result = await relay.WaitAsync(Loopback.Deadline);
         Assert.True(result.IdleTimedOut);
         Assert.False(result.Completed);
+        AssertPumpIdle();
     }
 
     [Fact]
     public async Task Traffic_keeps_an_idle_timer_from_firing_and_silence_then_fires_it()
     {
         var time = new ManualTimeProvider();
-        using var relay = new TcpRelay(_proxyClientSide, _proxyUpstreamSide, Pump, time);
+        using var relay = new TcpRelay(ProxyClientSide, _proxyUpstreamSide, Pump, time);
         relay.StartIdleTimer(TimeSpan.FromSeconds(1));
         Task<RelayResult> running = relay.RunAsync().AsTask();
         byte[] one = [1];
@@ -191,15 +218,16 @@ public abstract class TcpRelayTests : IAsyncLifetime
             // 5 × 0.9 s of virtual time, with traffic in between: never 1 s idle.
             time.Advance(TimeSpan.FromMilliseconds(900));
             Assert.False(relay.IsAborted);
-            await Loopback.SendAllAsync(_client, one);
-            Assert.Equal(one, await Loopback.ReadExactlyAsync(_server, 1));
+            await Loopback.SendAllAsync(Client, one);
+            Assert.Equal(one, await Loopback.ReadExactlyAsync(Server, 1));
         }
 
         time.Advance(TimeSpan.FromMilliseconds(900));
         Assert.False(relay.IsAborted);
         time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.True(relay.IsAborted);
-        await Loopback.AssertResetAsync(_client);
+        await Loopback.AssertResetAsync(Client);
         Assert.True((await running.WaitAsync(Loopback.Deadline)).IdleTimedOut);
+        AssertPumpIdle();
     }
 }
