@@ -9,12 +9,12 @@ namespace MmProxy.Hosting;
 /// <summary>A UDP listener group with its own flow table and handler (its targets, close-after, table bound).</summary>
 internal sealed class UdpRunningListener : IRunningListener
 {
-    private readonly UdpListenerGroup _group;
+    private readonly IUdpListenerGroup _group;
     private readonly ProxyOptions _options;
     private readonly UdpCounters _counters;
     private UdpFlowTable? _table;
 
-    private UdpRunningListener(UdpListenerGroup group, ProxyOptions options, AllowedSubnets subnets, UdpCounters counters)
+    private UdpRunningListener(IUdpListenerGroup group, ProxyOptions options, AllowedSubnets subnets, UdpCounters counters)
     {
         _group = group;
         _options = options;
@@ -32,7 +32,7 @@ internal sealed class UdpRunningListener : IRunningListener
 
     public static UdpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, UdpCounters counters, ILogger log, out string? error)
     {
-        UdpListenerGroup? group = UdpListenerGroup.Open(options.ListenEndPoint, options.Listeners, log, TimeProvider.System, out error);
+        IUdpListenerGroup? group = UdpEngine.Open(options.ListenEndPoint, options.Listeners, log, TimeProvider.System, out error);
         return group is null ? null : new UdpRunningListener(group, options, subnets, counters);
     }
 

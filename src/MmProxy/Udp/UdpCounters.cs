@@ -80,6 +80,21 @@ internal sealed class UdpCounters
 
     public void OnReceived() => Interlocked.Increment(ref _received);
 
+    /// <summary>A batch at once (the native loop counts per recvmmsg, not per datagram).</summary>
+    public void OnReceived(int count) => Interlocked.Add(ref _received, count);
+
+    public void OnForwarded(int count, long bytes)
+    {
+        Interlocked.Add(ref _forwarded, count);
+        Interlocked.Add(ref _bytesForwarded, bytes);
+    }
+
+    public void OnReplies(int count, long bytes)
+    {
+        Interlocked.Add(ref _replies, count);
+        Interlocked.Add(ref _replyBytes, bytes);
+    }
+
     public void OnForwarded(int bytes)
     {
         Interlocked.Increment(ref _forwarded);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MmProxy.Diagnostics;
+using MmProxy.Interop;
 using MmProxy.ProxyProtocol;
 
 namespace MmProxy.Udp;
@@ -47,6 +48,12 @@ internal sealed class UdpDatagramHandler
 
     public UdpFlowTable Table => _table;
 
+    public ProxyHeaderParser Parser => _parser;
+
+    public UdpUpstreamOpener Opener => _opener;
+
+    public UdpFlowContext Context => _context;
+
     /// <param name="listener">The socket the datagram arrived on (replies leave from it), with its peer filter.</param>
     /// <param name="datagram">The whole datagram: header then payload.</param>
     /// <param name="from">The sender (load balancer); copied only when a flow is created.</param>
@@ -71,11 +78,7 @@ internal sealed class UdpDatagramHandler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            _context.Counters.OnDropped(UdpDropReason.FlowSetupFailed);
-            if (_crashLog.TryEnter(out long suppressed))
-            {
-                UdpLog.DatagramCrashed(_context.Log, new LoggedAddress(balancer), suppressed, ex);
-            }
+            ReportCrash(balancer, ex);
         }
     }
 
@@ -83,24 +86,14 @@ internal sealed class UdpDatagramHandler
     {
         if (!peerFilter.IsAllowed(balancer))
         {
-            _context.Counters.OnDropped(UdpDropReason.NotAllowed);
-            if (_notAllowedLog.TryEnter(out long suppressed))
-            {
-                UdpLog.NotAllowed(_context.Log, new LoggedAddress(balancer), suppressed);
-            }
-
+            ReportNotAllowed(balancer);
             return;
         }
 
         UdpDatagram classified = UdpDatagramClassifier.Classify(_parser, datagram);
         if (classified.Kind == UdpDatagramKind.Dropped)
         {
-            _context.Counters.OnDropped(classified.DropReason);
-            if (_dropLog.TryEnter(out long suppressed))
-            {
-                UdpLog.DatagramDropped(_context.Log, new LoggedAddress(balancer), Describe(classified), suppressed);
-            }
-
+            ReportDropped(balancer, classified);
             return;
         }
 
@@ -125,15 +118,7 @@ internal sealed class UdpDatagramHandler
                 case UdpSendStatus.Closed:
                     continue;
                 default:
-                    _context.Counters.OnDropped(UdpDropReason.UpstreamSendFailed);
-                    if (_context.SendLog.TryEnter(out long suppressed))
-                    {
-                        string reason = status == UdpSendStatus.WouldBlock
-                            ? "the upstream socket's send buffer is full"
-                            : UdpFlow.DescribeError(error);
-                        UdpLog.UpstreamSendFailed(_context.Log, new LoggedAddress(balancer), new LoggedAddress(key.Client), flow.Target, reason, suppressed);
-                    }
-
+                    ReportSendFailed(key, flow.Target, status == UdpSendStatus.WouldBlock, 0, error);
                     return;
             }
         }
@@ -148,12 +133,7 @@ internal sealed class UdpDatagramHandler
 
         if (!_table.TryReserve())
         {
-            _context.Counters.OnDropped(UdpDropReason.TableFull);
-            if (_tableFullLog.TryEnter(out long suppressed))
-            {
-                UdpLog.TableFull(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), _table.MaxFlows, suppressed);
-            }
-
+            ReportTableFull(key);
             return null;
         }
 
@@ -171,18 +151,13 @@ internal sealed class UdpDatagramHandler
         if (!opened.Succeeded)
         {
             _table.CancelReservation();
-            _context.Counters.OnDropped(UdpDropReason.FlowSetupFailed);
-            if (_setupLog.TryEnter(out long suppressed))
-            {
-                UdpLog.FlowSetupFailed(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), opened.Error!, suppressed);
-            }
-
+            ReportSetupFailed(key, opened.Error!);
             return null;
         }
 
         if (opened.UsedFallbackPort)
         {
-            UdpLog.SourcePortInUse(_context.Log, new LoggedAddress(key.Client), opened.Target!);
+            ReportFallbackPort(key, opened.Target!);
         }
 
         try
@@ -202,14 +177,86 @@ internal sealed class UdpDatagramHandler
             return existing;
         }
 
-        _context.Counters.OnFlowCreated();
-        if (_context.Log.IsEnabled(LogLevel.Debug))
-        {
-            UdpLog.FlowCreated(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), flow.Target, flow.LocalEndPoint);
-        }
+        ReportFlowCreated(key, flow.Target, flow.LocalEndPoint);
 
         flow.Start();
         return flow;
+    }
+
+    // The drop reports below count and log (rate-limited) the same way for both engines.
+
+    public void ReportNotAllowed(in ProxyAddress balancer)
+    {
+        _context.Counters.OnDropped(UdpDropReason.NotAllowed);
+        if (_notAllowedLog.TryEnter(out long suppressed))
+        {
+            UdpLog.NotAllowed(_context.Log, new LoggedAddress(balancer), suppressed);
+        }
+    }
+
+    public void ReportDropped(in ProxyAddress balancer, in UdpDatagram classified)
+    {
+        _context.Counters.OnDropped(classified.DropReason);
+        if (_dropLog.TryEnter(out long suppressed))
+        {
+            UdpLog.DatagramDropped(_context.Log, new LoggedAddress(balancer), Describe(classified), suppressed);
+        }
+    }
+
+    public void ReportTableFull(in UdpFlowKey key)
+    {
+        _context.Counters.OnDropped(UdpDropReason.TableFull);
+        if (_tableFullLog.TryEnter(out long suppressed))
+        {
+            UdpLog.TableFull(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), _table.MaxFlows, suppressed);
+        }
+    }
+
+    public void ReportSetupFailed(in UdpFlowKey key, string error)
+    {
+        _context.Counters.OnDropped(UdpDropReason.FlowSetupFailed);
+        if (_setupLog.TryEnter(out long suppressed))
+        {
+            UdpLog.FlowSetupFailed(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), error, suppressed);
+        }
+    }
+
+    public void ReportFallbackPort(in UdpFlowKey key, IPEndPoint target) =>
+        UdpLog.SourcePortInUse(_context.Log, new LoggedAddress(key.Client), target);
+
+    public void ReportFlowCreated(in UdpFlowKey key, IPEndPoint target, EndPoint? local)
+    {
+        _context.Counters.OnFlowCreated();
+        if (_context.Log.IsEnabled(LogLevel.Debug))
+        {
+            UdpLog.FlowCreated(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), target, local);
+        }
+    }
+
+    /// <param name="key">The flow.</param>
+    /// <param name="target">Its upstream.</param>
+    /// <param name="bufferFull">EAGAIN/ENOBUFS: the send buffer is full.</param>
+    /// <param name="errno">Otherwise the errno, or 0 with the managed <paramref name="error"/>.</param>
+    /// <param name="error">The managed error when there is no errno.</param>
+    public void ReportSendFailed(in UdpFlowKey key, IPEndPoint target, bool bufferFull, int errno, SocketError error = SocketError.Success)
+    {
+        _context.Counters.OnDropped(UdpDropReason.UpstreamSendFailed);
+        if (_context.SendLog.TryEnter(out long suppressed))
+        {
+            string reason = bufferFull
+                ? "the upstream socket's send buffer is full"
+                : errno != 0 ? Errno.Describe(errno) : UdpFlow.DescribeError(error);
+            UdpLog.UpstreamSendFailed(_context.Log, new LoggedAddress(key.Balancer), new LoggedAddress(key.Client), target, reason, suppressed);
+        }
+    }
+
+    public void ReportCrash(in ProxyAddress balancer, Exception exception)
+    {
+        _context.Counters.OnDropped(UdpDropReason.FlowSetupFailed);
+        if (_crashLog.TryEnter(out long suppressed))
+        {
+            UdpLog.DatagramCrashed(_context.Log, new LoggedAddress(balancer), suppressed, exception);
+        }
     }
 
     private static string Describe(UdpDatagram datagram) => datagram.DropReason switch

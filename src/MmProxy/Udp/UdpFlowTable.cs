@@ -46,6 +46,12 @@ internal sealed class UdpFlowTable : IDisposable
     public void CancelReservation() => Interlocked.Decrement(ref _reserved);
 
     /// <summary>
+    /// Frees the slot of a flow kept outside this table (the native loops keep their own flows,
+    /// single-threaded, and use the table only for the shared bound and the count).
+    /// </summary>
+    public void Release() => Interlocked.Decrement(ref _reserved);
+
+    /// <summary>
     /// Adds a flow opened under a reservation. False when the key is taken (another listener won the
     /// race) or the table is closed: the reservation is released, the caller closes its flow and
     /// uses <paramref name="existing"/> if any.

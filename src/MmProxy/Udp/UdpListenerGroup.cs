@@ -3,23 +3,17 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MmProxy.Configuration;
 using MmProxy.Diagnostics;
-using MmProxy.Interop;
 
 namespace MmProxy.Udp;
 
 /// <summary>
-/// N UDP sockets on one address (SO_REUSEPORT when N &gt; 1: the kernel hashes each sender's
-/// 4-tuple to one socket, so a load balancer endpoint always lands on the same listener), each
-/// with a receive loop. The loop owns one 64 KiB buffer and one <see cref="SocketAddress"/> and
+/// The runtime-socket engine (MMPROXY_ENGINE=sockets): N UDP sockets on one address
+/// (<see cref="UdpListenerSockets"/>), each with an async receive loop. The loop owns one 64 KiB buffer and one <see cref="SocketAddress"/> and
 /// hands each datagram to <see cref="UdpDatagramHandler.Handle"/> synchronously: nothing is
 /// allocated per datagram, and nothing in the loop waits on an upstream.
 /// </summary>
-internal sealed class UdpListenerGroup : IAsyncDisposable
+internal sealed class UdpListenerGroup : IUdpListenerGroup
 {
-    // Bursts from the load balancer queue here rather than being dropped by the kernel.
-    private const int ReceiveBufferBytes = 4 * 1024 * 1024;
-    private const int SoRcvBufForce = 33;
-
     private readonly Socket[] _sockets;
     private readonly ILogger _log;
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,85 +39,8 @@ internal sealed class UdpListenerGroup : IAsyncDisposable
 
     public static UdpListenerGroup? Open(IPEndPoint endPoint, int count, ILogger log, TimeProvider time, out string? error)
     {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        var sockets = new List<Socket>(count);
-        error = null;
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                Socket? socket = OpenOne(endPoint, count > 1, out error);
-                if (socket is null)
-                {
-                    return null;
-                }
-
-                sockets.Add(socket);
-                if (endPoint.Port == 0 && i == 0 && count > 1)
-                {
-                    // Port 0: the others must share the port the kernel picked for the first.
-                    endPoint = (IPEndPoint)socket.LocalEndPoint!;
-                }
-            }
-
-            var group = new UdpListenerGroup([.. sockets], log, time);
-            sockets.Clear();
-            return group;
-        }
-        finally
-        {
-            foreach (Socket socket in sockets)
-            {
-                socket.Dispose();
-            }
-        }
-    }
-
-    private static Socket? OpenOne(IPEndPoint endPoint, bool reusePort, out string? error)
-    {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                // [::] takes IPv4 too, as Go does; a specific IPv6 address is unaffected.
-                socket.DualMode = endPoint.Address.Equals(IPAddress.IPv6Any);
-            }
-
-            // Never SO_REUSEADDR on UDP: on Linux it would let another process share the port.
-            int errno = reusePort ? LinuxSocketOptions.SetReusePort(socket) : 0;
-            if (errno != 0)
-            {
-                error = $"cannot prepare the UDP socket for {endPoint}: {Errno.Describe(errno)}";
-                socket.Dispose();
-                return null;
-            }
-
-            // Root (CAP_NET_ADMIN) may exceed net.core.rmem_max; otherwise take what the kernel allows.
-            if (LinuxSocketOptions.SetInt(socket, LinuxSocketOptions.SolSocket, SoRcvBufForce, ReceiveBufferBytes) != 0)
-            {
-                socket.ReceiveBufferSize = ReceiveBufferBytes;
-            }
-
-            socket.Bind(endPoint);
-            error = null;
-            return socket;
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            error = ex.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse =>
-                    $"cannot listen on {endPoint}/udp: the address is already in use: another process holds it (see `ss -lunp 'sport = :{endPoint.Port}'`)",
-                SocketError.AddressNotAvailable =>
-                    $"cannot listen on {endPoint}/udp: the address is not assigned to any interface of this host",
-                SocketError.AccessDenied =>
-                    $"cannot listen on {endPoint}/udp: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE",
-                _ => $"cannot listen on {endPoint}/udp: {UdpFlow.DescribeError(ex.SocketErrorCode)}",
-            };
-            return null;
-        }
+        Socket[]? sockets = UdpListenerSockets.Open(endPoint, count, out error);
+        return sockets is null ? null : new UdpListenerGroup(sockets, log, time);
     }
 
     public void Start(UdpDatagramHandler handler, AllowedSubnetsProvider subnets)

@@ -39,7 +39,7 @@ internal static class UdpProxyService
         ILogger flowLog = loggerFactory.CreateLogger(LogCategories.Connection);
         TimeProvider time = TimeProvider.System;
 
-        UdpListenerGroup? listeners = UdpListenerGroup.Open(options.ListenEndPoint, options.Listeners, log, time, out string? error);
+        IUdpListenerGroup? listeners = UdpEngine.Open(options.ListenEndPoint, options.Listeners, log, time, out string? error);
         if (listeners is null)
         {
             ProxyLog.StartupFailed(log, error!);
@@ -53,6 +53,7 @@ internal static class UdpProxyService
         var handler = new UdpDatagramHandler(parser, table, new UdpUpstreamOpener(options.TargetV4, options.TargetV6, options.Mark), context);
 
         int exitCode = ExitCodes.Success;
+        int open;
         await using (listeners.ConfigureAwait(false))
         {
             listeners.Start(handler, subnets);
@@ -80,9 +81,11 @@ internal static class UdpProxyService
             {
                 ProxyLog.Stopping(log, stopReason());
             }
+
+            // Before the listeners close: the native loops close their flows with them.
+            open = table.Count;
         }
 
-        int open = table.Count;
         table.Dispose();
         UdpLog.Stopped(log, counters.Received, counters.Forwarded, counters.Replies, counters.DroppedTotal, counters.FlowsCreated, open,
             counters.DescribeDrops(), counters.UpstreamRefused, counters.ReplyFailures);

@@ -1,0 +1,11 @@
+using System.Runtime.InteropServices;
+
+namespace MmProxy.Interop;
+
+/// <summary>struct iovec (x86-64: 16 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct IoVec
+{
+    public byte* Base;
+    public nuint Length;
+}

@@ -1,0 +1,16 @@
+using System.Runtime.InteropServices;
+
+namespace MmProxy.Interop;
+
+/// <summary>struct msghdr as x86-64 Linux lays it out (56 bytes, natural alignment).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct MsgHdr
+{
+    public void* Name;
+    public uint NameLength;
+    public IoVec* Iov;
+    public nuint IovLength;
+    public void* Control;
+    public nuint ControlLength;
+    public int Flags;
+}
