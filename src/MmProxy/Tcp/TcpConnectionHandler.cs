@@ -45,9 +45,22 @@ internal sealed class TcpConnectionHandler
         _log = loggerFactory.CreateLogger(LogCategories.Connection);
         _proxyLog = loggerFactory.CreateLogger(LogCategories.Proxy);
         Counters = counters;
+        Options = options;
     }
 
     public ProxyCounters Counters { get; }
+
+    /// <summary>The listener's options (the event loop builds its own parser and target choice from them).</summary>
+    public ProxyOptions Options { get; }
+
+    /// <summary>The allowed subnets, read per accept (SIGHUP replaces them).</summary>
+    public AllowedSubnetsProvider Subnets => _subnets;
+
+    /// <summary>Per-connection events ("mmproxy.connection").</summary>
+    public ILogger ConnectionLogger => _log;
+
+    /// <summary>Process-level events ("mmproxy").</summary>
+    public ILogger ProxyLogger => _proxyLog;
 
     /// <summary>Called on the accept loop: checks the peer, then hands the connection to the thread pool.</summary>
     public void OnAccepted(Socket socket)
@@ -147,17 +160,7 @@ internal sealed class TcpConnectionHandler
 
             if (!connected.Succeeded)
             {
-                Counters.OnUpstreamFailed();
-                if (connected.Error == UpstreamConnectError.Refused)
-                {
-                    Counters.OnUpstreamRefused();
-                }
-                else if (connected.Error == UpstreamConnectError.TimedOut)
-                {
-                    Counters.OnUpstreamTimedOut();
-                }
-
-                ConnectionLog.UpstreamFailed(_log, peer, new LoggedAddress(header.Source), selection.Target!, connected.Message!);
+                ReportUpstreamFailure(Counters, _log, peer, header.Source, selection.Target!, connected.Error, connected.Message!);
                 TcpRelay.ResetAndClose(client);
                 return;
             }
@@ -189,56 +192,87 @@ internal sealed class TcpConnectionHandler
 
     private void OnHeaderFailed(Socket client, IPEndPoint peer, HeaderReadResult read)
     {
-        switch (read.Status)
+        if (ReportHeaderFailure(Counters, _log, peer, read.Status, read.Error, read.Received, _headerReader.Timeout))
         {
-            case HeaderReadStatus.TimedOut:
-                Counters.OnHeaderTimedOut();
-                ConnectionLog.HeaderTimedOut(_log, peer, (long)_headerReader.Timeout.TotalMilliseconds, read.Received);
-                TcpRelay.ResetAndClose(client);
-                break;
-            case HeaderReadStatus.Invalid:
-                Counters.OnHeaderInvalid();
-                Counters.OnHeaderParseError(read.Error);
-                ConnectionLog.HeaderInvalid(_log, peer, read.Error.ToMessage());
-                TcpRelay.ResetAndClose(client);
-                break;
-            case HeaderReadStatus.TooLarge:
-                Counters.OnHeaderInvalid();
-                Counters.OnHeaderTooLarge();
-                ConnectionLog.HeaderInvalid(_log, peer, $"no complete header within the first {read.Received} bytes (--max-header-size)");
-                TcpRelay.ResetAndClose(client);
-                break;
-            default:
-                // Closed or reset before the header was complete: health checks that just connect.
-                Counters.OnHeaderInvalid();
-                Counters.OnHeaderIncomplete();
-                ConnectionLog.HeaderIncomplete(_log, peer, read.Received);
-                client.Dispose();
-                break;
-        }
-    }
-
-    private void OnRelayEnded(IPEndPoint peer, ProxyHeader header, RelayResult result, long started)
-    {
-        Counters.OnRelayed(result.BytesToUpstream, result.BytesToClient);
-        if (result.IdleTimedOut)
-        {
-            ConnectionLog.IdleTimeout(_log, peer, new LoggedAddress(header.Source), (long)_idleTimeout!.Value.TotalMilliseconds);
-        }
-        else if (result.FailedSide is { } side)
-        {
-            Counters.OnReset();
-            ConnectionLog.Reset(_log, peer, new LoggedAddress(header.Source), side, result.FailureError.ToString());
+            TcpRelay.ResetAndClose(client);
         }
         else
         {
-            Counters.OnCompleted();
+            client.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Counts and logs a connection that ended before its header was complete (both engines).
+    /// True: close with a reset; false: a plain close (the peer closed first).
+    /// </summary>
+    internal static bool ReportHeaderFailure(ProxyCounters counters, ILogger log, IPEndPoint peer, HeaderReadStatus status, ProxyParseError error, int received, TimeSpan timeout)
+    {
+        switch (status)
+        {
+            case HeaderReadStatus.TimedOut:
+                counters.OnHeaderTimedOut();
+                ConnectionLog.HeaderTimedOut(log, peer, (long)timeout.TotalMilliseconds, received);
+                return true;
+            case HeaderReadStatus.Invalid:
+                counters.OnHeaderInvalid();
+                counters.OnHeaderParseError(error);
+                ConnectionLog.HeaderInvalid(log, peer, error.ToMessage());
+                return true;
+            case HeaderReadStatus.TooLarge:
+                counters.OnHeaderInvalid();
+                counters.OnHeaderTooLarge();
+                ConnectionLog.HeaderInvalid(log, peer, $"no complete header within the first {received} bytes (--max-header-size)");
+                return true;
+            default:
+                // Closed or reset before the header was complete: health checks that just connect.
+                counters.OnHeaderInvalid();
+                counters.OnHeaderIncomplete();
+                ConnectionLog.HeaderIncomplete(log, peer, received);
+                return false;
+        }
+    }
+
+    /// <summary>Counts and logs an upstream connect failure (both engines).</summary>
+    internal static void ReportUpstreamFailure(ProxyCounters counters, ILogger log, IPEndPoint peer, ProxyAddress client, IPEndPoint target, UpstreamConnectError error, string message)
+    {
+        counters.OnUpstreamFailed();
+        if (error == UpstreamConnectError.Refused)
+        {
+            counters.OnUpstreamRefused();
+        }
+        else if (error == UpstreamConnectError.TimedOut)
+        {
+            counters.OnUpstreamTimedOut();
         }
 
-        if (_log.IsEnabled(LogLevel.Debug))
+        ConnectionLog.UpstreamFailed(log, peer, new LoggedAddress(client), target, message);
+    }
+
+    private void OnRelayEnded(IPEndPoint peer, ProxyHeader header, RelayResult result, long started) =>
+        ReportRelayEnded(Counters, _log, _idleTimeout, peer, header.Source, result, _time.GetElapsedTime(started));
+
+    /// <summary>Counts and logs the end of a relayed connection (both engines).</summary>
+    internal static void ReportRelayEnded(ProxyCounters counters, ILogger log, TimeSpan? idleTimeout, IPEndPoint peer, ProxyAddress client, RelayResult result, TimeSpan duration)
+    {
+        counters.OnRelayed(result.BytesToUpstream, result.BytesToClient);
+        if (result.IdleTimedOut)
         {
-            ConnectionLog.Closed(_log, peer, new LoggedAddress(header.Source), result.BytesToUpstream, result.BytesToClient,
-                (long)_time.GetElapsedTime(started).TotalMilliseconds);
+            ConnectionLog.IdleTimeout(log, peer, new LoggedAddress(client), (long)(idleTimeout ?? TimeSpan.Zero).TotalMilliseconds);
+        }
+        else if (result.FailedSide is { } side)
+        {
+            counters.OnReset();
+            ConnectionLog.Reset(log, peer, new LoggedAddress(client), side, result.FailureError.ToString());
+        }
+        else
+        {
+            counters.OnCompleted();
+        }
+
+        if (log.IsEnabled(LogLevel.Debug))
+        {
+            ConnectionLog.Closed(log, peer, new LoggedAddress(client), result.BytesToUpstream, result.BytesToClient, (long)duration.TotalMilliseconds);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MmProxy.Diagnostics;
 using MmProxy.Interop;
+using MmProxy.Tcp.EventLoop;
 
 namespace MmProxy.Tcp;
 
@@ -30,6 +31,7 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task[] _loops = [];
+    private TcpEventLoop[] _eventLoops = [];
     // Half of MinValue: "now - last" must not overflow on the first error.
     private long _lastAcceptErrorLog = long.MinValue / 2;
     private long _suppressedAcceptErrors;
@@ -138,8 +140,14 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the accept loops; each accepted socket goes to <paramref name="onAccepted"/>.</summary>
-    public void Start(TcpConnectionHandler handler)
+    /// <summary>Starts serving with the engine MMPROXY_ENGINE selects (<see cref="TcpEngineSelection"/>).</summary>
+    public void Start(TcpConnectionHandler handler) => Start(handler, TcpEngineSelection.Current);
+
+    /// <summary>
+    /// Starts serving: the socket engine's accept loops (each accepted socket goes to
+    /// <paramref name="handler"/>), or one native event loop per listening socket.
+    /// </summary>
+    public void Start(TcpConnectionHandler handler, TcpEngine engine)
     {
         ArgumentNullException.ThrowIfNull(handler);
         if (Hosting.KernelLimits.FreeDescriptors(DescriptorReserve) is { } free)
@@ -149,6 +157,12 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
             _maxActive = Math.Max(1, free / 2);
         }
 
+        if (engine == TcpEngine.Loop)
+        {
+            StartEventLoops(handler);
+            return;
+        }
+
         var loops = new Task[_sockets.Length];
         for (int i = 0; i < _sockets.Length; i++)
         {
@@ -156,6 +170,38 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
         }
 
         _loops = loops;
+    }
+
+    private void StartEventLoops(TcpConnectionHandler handler)
+    {
+        var loops = new TcpEventLoop[_sockets.Length];
+        for (int i = 0; i < _sockets.Length; i++)
+        {
+            // The loop owns the descriptor from here on: non-blocking, never used by the socket
+            // engine. Accepted sockets inherit TCP_NODELAY from the listener (one syscall saved per connection).
+            _sockets[i].Blocking = false;
+            int fd = (int)_sockets[i].Handle;
+            _ = SocketNativeMethods.SetInt(fd, LinuxSocketOptions.SolTcp, LinuxSocketOptions.TcpNoDelay, 1);
+            loops[i] = TcpEventLoop.TryCreate(this, handler, fd, i, out string? error)
+                ?? throw new InvalidOperationException(error);
+        }
+
+        foreach (TcpEventLoop loop in loops)
+        {
+            loop.Start();
+        }
+
+        _eventLoops = loops;
+    }
+
+    /// <summary>The most connections open at once before accepting pauses (descriptor budget).</summary>
+    internal long MaxActive => _maxActive;
+
+    /// <summary>An event loop died: the listener is dead, the proxy must exit non-zero.</summary>
+    internal void OnLoopFailed(Exception exception)
+    {
+        ProxyLog.ListenerFailed(_log, EndPoint, exception.Message, exception);
+        _fatal.TrySetException(exception);
     }
 
     private async Task AcceptLoopAsync(Socket listener, TcpConnectionHandler handler)
@@ -239,6 +285,15 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
 
     private void LogAcceptError(SocketError error, int backoffMs)
     {
+        int errno = Errno.FromSocketError(error);
+        LogAcceptError(errno, DescribeSocketError(error), backoffMs);
+    }
+
+    /// <summary>Logs an accept error at most once a second (the suppressed ones are counted in the next line).</summary>
+    internal void LogAcceptError(int errno, int backoffMs) => LogAcceptError(errno, Errno.Describe(errno), backoffMs);
+
+    private void LogAcceptError(int errno, string described, int backoffMs)
+    {
         long now = Environment.TickCount64;
         long last = Interlocked.Read(ref _lastAcceptErrorLog);
         if (now - last < 1000 || Interlocked.CompareExchange(ref _lastAcceptErrorLog, now, last) != last)
@@ -248,13 +303,13 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
         }
 
         long suppressed = Interlocked.Exchange(ref _suppressedAcceptErrors, 0);
-        string what = error == SocketError.TooManyOpenSockets
-            ? DescribeSocketError(error) + ": raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)"
-            : DescribeSocketError(error);
+        string what = errno is Errno.EMFILE or Errno.ENFILE
+            ? described + ": raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)"
+            : described;
         ProxyLog.AcceptFailed(_log, EndPoint, what, backoffMs, suppressed);
     }
 
-    private void LogBudgetReached()
+    internal void LogBudgetReached()
     {
         long now = Environment.TickCount64;
         long last = Interlocked.Read(ref _lastBudgetLog);
@@ -280,6 +335,17 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (TcpEventLoop loop in _eventLoops)
+        {
+            loop.RequestStop();
+        }
+
+        // A loop must be done with a listening descriptor before it is closed (the number could be reused).
+        foreach (TcpEventLoop loop in _eventLoops)
+        {
+            await loop.AcceptStopped.ConfigureAwait(false);
+        }
+
         foreach (Socket socket in _sockets)
         {
             socket.Dispose();

@@ -1,0 +1,340 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using MmProxy.Interop;
+
+namespace MmProxy.Tcp.EventLoop;
+
+/// <summary>
+/// The relay, by the rules of <see cref="SpliceRelayPump"/>: reads up to 4 KiB go through the
+/// scratch buffer (one recv, one send: what interactive traffic needs); a read that fills it
+/// switches the direction to splice(2) through a pooled pipe until a burst is small again. Bytes
+/// the destination cannot take stay parked (pipe or rented array), the source's EPOLLIN is off
+/// and the destination's EPOLLOUT on until they are gone: no byte lost, no busy loop. FIN →
+/// shutdown(SHUT_WR) of the other side, the other direction keeps flowing; a reset or error on
+/// either side → both closed with RST; both directions done → both closed.
+/// </summary>
+internal sealed unsafe partial class TcpEventLoop
+{
+    private const uint SpliceFlags = SpliceNativeMethods.SpliceMove | SpliceNativeMethods.SpliceNonBlock;
+    private const int SendFlags = SocketNativeMethods.MsgNoSignal | SocketNativeMethods.MsgDontWait;
+    private const int CopyThreshold = SpliceRelayPump.CopyThreshold;
+    private const int MaxIdlePipes = 64;
+
+    /// <summary>Null: copy only (MMPROXY_RELAY=copy, or pipes do not work here).</summary>
+    private PipePool? _pipes;
+
+    private void InitializeRelay()
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable(RelayPumpFactory.EnvironmentVariable), "copy", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var pipes = new PipePool(MaxIdlePipes, RelayPumpFactory.PipeSizeFromEnvironment());
+        SplicePipe? probe = pipes.Rent(out _);
+        if (probe is null)
+        {
+            pipes.Dispose();
+            return;
+        }
+
+        pipes.Return(probe, empty: true);
+        _pipes = pipes;
+    }
+
+    private void DisposeRelay() => _pipes?.Dispose();
+
+    private void StartRelay(TcpLoopConnection c)
+    {
+        c.Phase = TcpLoopPhase.Relaying;
+        if (_idleTimeoutMs > 0)
+        {
+            c.LastActivity = _now;
+            _idleQueue.Enqueue(c.IdleDeadline, _now + _idleTimeoutMs);
+        }
+
+        // The bytes that came with the header go first.
+        if (c.ToUpstream.Parked && !Flush(c, c.ToUpstream))
+        {
+            return;
+        }
+
+        UpdateInterest(c);
+    }
+
+    private void UpdateInterest(TcpLoopConnection c)
+    {
+        LoopDirection up = c.ToUpstream;
+        LoopDirection down = c.ToClient;
+        SetInterest(c, upstream: false, (!up.Done && !up.Parked ? EpollFlags.In : 0) | (down.Parked ? EpollFlags.Out : 0));
+        SetInterest(c, upstream: true, (!down.Done && !down.Parked ? EpollFlags.In : 0) | (up.Parked ? EpollFlags.Out : 0));
+    }
+
+    private void OnRelayEvent(TcpLoopConnection c, bool upstream, uint events)
+    {
+        LoopDirection asSource = upstream ? c.ToClient : c.ToUpstream;
+        LoopDirection asDestination = upstream ? c.ToUpstream : c.ToClient;
+        bool acted = false;
+        if (asDestination.Parked && (events & (EpollFlags.Out | EpollFlags.Err | EpollFlags.Hup)) != 0)
+        {
+            acted = true;
+            if (!Flush(c, asDestination))
+            {
+                return;
+            }
+        }
+
+        if (!asSource.Done && !asSource.Parked && (events & (EpollFlags.In | EpollFlags.Err | EpollFlags.Hup)) != 0)
+        {
+            acted = true;
+            if (!Forward(c, asSource))
+            {
+                return;
+            }
+        }
+
+        if (!acted && (events & (EpollFlags.Err | EpollFlags.Hup)) != 0)
+        {
+            // An error on a descriptor we are not reading or writing now (e.g. a reset after its FIN).
+            int fd = upstream ? c.UpstreamFd : c.ClientFd;
+            _ = SocketNativeMethods.GetInt(fd, LinuxSocketOptions.SolSocket, SocketNativeMethods.SoError, out int error);
+            error = error == 0 ? Errno.ECONNRESET : error;
+            if (!asDestination.Done)
+            {
+                Fail(c, asDestination, PumpOutcome.DestinationFailed, error);
+            }
+            else
+            {
+                Fail(c, asSource, PumpOutcome.SourceFailed, error);
+            }
+
+            return;
+        }
+
+        if (c.ToUpstream.Done && c.ToClient.Done)
+        {
+            EndRelay(c, PumpResult.Completed, PumpResult.Completed, idleTimedOut: false, reset: false);
+            return;
+        }
+
+        UpdateInterest(c);
+    }
+
+    private int SourceFd(TcpLoopConnection c, LoopDirection direction) =>
+        direction.Direction == RelayDirection.ToUpstream ? c.ClientFd : c.UpstreamFd;
+
+    private int DestinationFd(TcpLoopConnection c, LoopDirection direction) =>
+        direction.Direction == RelayDirection.ToUpstream ? c.UpstreamFd : c.ClientFd;
+
+    /// <summary>One read from the source, passed on. False: the connection ended.</summary>
+    private bool Forward(TcpLoopConnection c, LoopDirection direction)
+    {
+        if (direction.Bulk && _pipes is not null)
+        {
+            return Splice(c, direction);
+        }
+
+        int source = SourceFd(c, direction);
+        // Without pipes, bulk reads use the whole scratch buffer.
+        int room = direction.Bulk ? ScratchSize : CopyThreshold;
+        nint n = SocketNativeMethods.Recv(source, _scratch, (nuint)room, 0);
+        if (n > 0)
+        {
+            direction.Bytes += n;
+            c.LastActivity = _now;
+            direction.Bulk = n >= CopyThreshold;
+            nint sent = SocketNativeMethods.Send(DestinationFd(c, direction), _scratch, (nuint)n, SendFlags);
+            if (sent == n)
+            {
+                return true;
+            }
+
+            if (sent < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno is not (EAgain or EIntr))
+                {
+                    return Fail(c, direction, PumpOutcome.DestinationFailed, errno);
+                }
+
+                sent = 0;
+            }
+
+            // The destination is full: park the rest and wait for EPOLLOUT.
+            int rest = (int)(n - sent);
+            byte[] parked = ArrayPool<byte>.Shared.Rent(rest);
+            new ReadOnlySpan<byte>(_scratch + sent, rest).CopyTo(parked);
+            direction.Pending = parked;
+            direction.PendingOffset = 0;
+            direction.PendingCount = rest;
+            return true;
+        }
+
+        if (n == 0)
+        {
+            return SourceEnded(c, direction);
+        }
+
+        int readErrno = Marshal.GetLastPInvokeError();
+        return readErrno is EAgain or EIntr || Fail(c, direction, PumpOutcome.SourceFailed, readErrno);
+    }
+
+    private bool Splice(TcpLoopConnection c, LoopDirection direction)
+    {
+        SplicePipe? pipe = _pipes!.Rent(out _);
+        if (pipe is null)
+        {
+            // Out of descriptors: copy this read instead of failing the connection.
+            direction.Bulk = false;
+            return Forward(c, direction);
+        }
+
+        nint n = LoopNativeMethods.Splice(SourceFd(c, direction), 0, pipe.WriteFd, 0, (nuint)pipe.Capacity, SpliceFlags);
+        if (n <= 0)
+        {
+            int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+            _pipes.Return(pipe, empty: true);
+            if (n == 0)
+            {
+                return SourceEnded(c, direction);
+            }
+
+            return errno is EAgain or EIntr || Fail(c, direction, PumpOutcome.SourceFailed, errno);
+        }
+
+        direction.Bytes += n;
+        c.LastActivity = _now;
+        if (n < CopyThreshold)
+        {
+            // A small burst: back to copying.
+            direction.Bulk = false;
+        }
+
+        direction.Pipe = pipe;
+        direction.PipeCount = (int)n;
+        return Flush(c, direction);
+    }
+
+    /// <summary>Sends parked bytes (after a read, or on EPOLLOUT). False: the connection ended.</summary>
+    private bool Flush(TcpLoopConnection c, LoopDirection direction)
+    {
+        int destination = DestinationFd(c, direction);
+        while (direction.Parked)
+        {
+            nint sent;
+            if (direction.PendingCount > 0)
+            {
+                fixed (byte* p = direction.Pending)
+                {
+                    sent = SocketNativeMethods.Send(destination, p + direction.PendingOffset, (nuint)direction.PendingCount, SendFlags);
+                }
+            }
+            else
+            {
+                sent = LoopNativeMethods.Splice(direction.Pipe!.ReadFd, 0, destination, 0, (nuint)direction.PipeCount, SpliceFlags);
+            }
+
+            if (sent < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EIntr)
+                {
+                    continue;
+                }
+
+                // EAGAIN: stays parked until EPOLLOUT.
+                return errno == EAgain || Fail(c, direction, PumpOutcome.DestinationFailed, errno);
+            }
+
+            if (direction.PendingCount > 0)
+            {
+                direction.PendingOffset += (int)sent;
+                direction.PendingCount -= (int)sent;
+                if (direction.PendingCount == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(direction.Pending!);
+                    direction.Pending = null;
+                    direction.PendingOffset = 0;
+                }
+            }
+            else
+            {
+                direction.PipeCount -= (int)sent;
+                if (direction.PipeCount == 0)
+                {
+                    _pipes!.Return(direction.Pipe!, empty: true);
+                    direction.Pipe = null;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Read 0: FIN, unless the peer reset and the other direction's write already consumed the
+    /// error (the read then returns 0 too): the socket is then in TCP_CLOSE, which a FIN cannot
+    /// cause while our own sending side is still open.
+    /// </summary>
+    private bool SourceEnded(TcpLoopConnection c, LoopDirection direction)
+    {
+        LoopDirection opposite = ReferenceEquals(direction, c.ToUpstream) ? c.ToClient : c.ToUpstream;
+        int source = SourceFd(c, direction);
+        if (!opposite.Done && TcpState(source) == SpliceTcpState.Close)
+        {
+            return Fail(c, direction, PumpOutcome.SourceFailed, Errno.ECONNRESET);
+        }
+
+        direction.Done = true;
+        if (SocketNativeMethods.Shutdown(DestinationFd(c, direction), SocketNativeMethods.ShutWr) != 0)
+        {
+            return Fail(c, direction, PumpOutcome.DestinationFailed, Marshal.GetLastPInvokeError());
+        }
+
+        return true;
+    }
+
+    private static int TcpState(int fd) =>
+        SocketNativeMethods.GetInt(fd, LinuxSocketOptions.SolTcp, SocketNativeMethods.TcpInfo, out int info) == 0 ? info & 0xFF : -1;
+
+    /// <summary>Ends the relay with RST on both sides for a failed direction. Always false (ended).</summary>
+    private bool Fail(TcpLoopConnection c, LoopDirection direction, PumpOutcome outcome, int errno)
+    {
+        var failed = new PumpResult(outcome, SpliceRelayPump.ToSocketError(errno));
+        bool toUpstream = direction.Direction == RelayDirection.ToUpstream;
+        PumpResult up = toUpstream ? failed : Unfinished(c.ToUpstream);
+        PumpResult down = toUpstream ? Unfinished(c.ToClient) : failed;
+        EndRelay(c, up, down, idleTimedOut: false, reset: true);
+        return false;
+    }
+
+    private static PumpResult Unfinished(LoopDirection direction) => direction.Done ? PumpResult.Completed : PumpResult.Aborted;
+
+    private void EndRelay(TcpLoopConnection c, PumpResult toUpstream, PumpResult toClient, bool idleTimedOut, bool reset)
+    {
+        CloseDescriptors(c, reset);
+        var result = new RelayResult(toUpstream, toClient, c.ToUpstream.Bytes, c.ToClient.Bytes, idleTimedOut);
+        TcpConnectionHandler.ReportRelayEnded(_counters, _log, _idleTimeout, c.Peer, c.Source, result, Stopwatch.GetElapsedTime(c.Started));
+        Recycle(c, reset);
+    }
+
+    private void ReleaseDirection(LoopDirection direction)
+    {
+        if (direction.Pending is { } pending)
+        {
+            ArrayPool<byte>.Shared.Return(pending);
+            direction.Pending = null;
+        }
+
+        if (direction.Pipe is { } pipe)
+        {
+            // A pipe that may still hold bytes is closed, not pooled.
+            _pipes!.Return(pipe, empty: direction.PipeCount == 0);
+            direction.Pipe = null;
+        }
+
+        direction.PendingCount = 0;
+        direction.PipeCount = 0;
+    }
+}
