@@ -7,6 +7,9 @@ internal readonly record struct UpstreamBindResult(int Fd, SocketSetupError Erro
 {
     public bool Succeeded => Error == SocketSetupError.None;
 
+    /// <summary>The client's port is reserved by connect() (IP_LOCAL_PORT_RANGE), not bound: see <see cref="UpstreamBinder"/>.</summary>
+    public bool PortAtConnect { get; init; }
+
     public static UpstreamBindResult Success(int fd) => new(fd, SocketSetupError.None, 0, null);
 
     public static UpstreamBindResult Failure(SocketSetupError error, int errno, string step) => new(-1, error, errno, step);

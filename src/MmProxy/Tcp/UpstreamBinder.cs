@@ -10,16 +10,30 @@ namespace MmProxy.Tcp;
 /// dual-stack for IPv6, SO_MARK, IP_TRANSPARENT / IPV6_TRANSPARENT, TCP_NODELAY, then bind to the
 /// source (port 0: IP_BIND_ADDRESS_NO_PORT, so the kernel picks the port at connect time). The one
 /// place both TCP engines take this step; the caller connects.
+/// <para>
+/// The client's port is reserved at connect time where the kernel allows it (Linux 6.3+, port inside
+/// ip_local_port_range): IP_BIND_ADDRESS_NO_PORT + IP_LOCAL_PORT_RANGE = [port, port]. A plain
+/// bind() to the port instead makes the port's bind bucket bind-owned for the whole namespace
+/// until the connection's TIME_WAIT ends, and connect() then skips that port for every ephemeral
+/// choice on the host: measured here, 19,000 such binds made each outgoing connect() of another
+/// process 2.4x as expensive (39 → 85–102 µs of system time). Reserved at connect, the port is
+/// shared per 4-tuple like any ephemeral port. The caller checks the result:
+/// <see cref="UpstreamBindResult.PortAtConnect"/> → on EADDRNOTAVAIL from connect, or when
+/// <see cref="HasLocalPort"/> is false after it, open again with <c>plainBind: true</c>.
+/// </para>
 /// </summary>
 internal static class UpstreamBinder
 {
     private const int Ipv6V6Only = 26;
+    private const int IpLocalPortRange = 51;
+    private static volatile bool _portRangeUnsupported;
 
     /// <param name="family">The target's family; an IPv4 source on an IPv6 socket must be v4-mapped.</param>
     /// <param name="source">The address to bind, or null to leave binding to connect (no spoofing).</param>
     /// <param name="mark">SO_MARK; 0 = none.</param>
     /// <param name="nonBlocking">SOCK_NONBLOCK (the event loop); the socket engine sets it itself.</param>
-    public static unsafe UpstreamBindResult Open(AddressFamily family, IPEndPoint? source, uint mark, bool nonBlocking)
+    /// <param name="plainBind">Bind the port with bind() (after the connect-time reservation failed).</param>
+    public static unsafe UpstreamBindResult Open(AddressFamily family, IPEndPoint? source, uint mark, bool nonBlocking, bool plainBind = false)
     {
         bool v6 = family == AddressFamily.InterNetworkV6;
         int type = SocketNativeMethods.SockStream | SocketNativeMethods.SockCloExec | (nonBlocking ? SocketNativeMethods.SockNonBlock : 0);
@@ -30,7 +44,7 @@ internal static class UpstreamBinder
             return UpstreamBindResult.Failure(SocketSetupError.Other, Marshal.GetLastPInvokeError(), "socket()");
         }
 
-        UpstreamBindResult result = Prepare(fd, v6, source, mark);
+        UpstreamBindResult result = Prepare(fd, v6, source, mark, plainBind);
         if (!result.Succeeded)
         {
             _ = SocketNativeMethods.Close(fd);
@@ -40,14 +54,28 @@ internal static class UpstreamBinder
     }
 
     /// <summary>The same socket as a managed Socket (the socket engine), or the failure.</summary>
-    public static UpstreamBindResult OpenSocket(AddressFamily family, IPEndPoint? source, uint mark, out Socket? socket)
+    public static UpstreamBindResult OpenSocket(AddressFamily family, IPEndPoint? source, uint mark, out Socket? socket, bool plainBind = false)
     {
-        UpstreamBindResult result = Open(family, source, mark, nonBlocking: false);
+        UpstreamBindResult result = Open(family, source, mark, nonBlocking: false, plainBind);
         socket = result.Succeeded ? new Socket(new SafeSocketHandle(result.Fd, ownsHandle: true)) : null;
         return result;
     }
 
-    private static unsafe UpstreamBindResult Prepare(int fd, bool v6, IPEndPoint? source, uint mark)
+    /// <summary>After a connect-time reservation: did the kernel give the socket <paramref name="port"/>?</summary>
+    public static unsafe bool HasLocalPort(int fd, int port)
+    {
+        var bound = default(NativeSocketAddress);
+        uint length = NativeSocketAddress.Capacity;
+        if (SocketNativeMethods.GetSockName(fd, (byte*)&bound, &length) != 0)
+        {
+            return false;
+        }
+
+        bound.Length = (int)length;
+        return bound.Port == port;
+    }
+
+    private static unsafe UpstreamBindResult Prepare(int fd, bool v6, IPEndPoint? source, uint mark, bool plainBind)
     {
         int errno;
         if (v6 && (errno = SocketNativeMethods.SetInt(fd, LinuxSocketOptions.SolIpv6, Ipv6V6Only, 0)) != 0)
@@ -85,13 +113,15 @@ internal static class UpstreamBinder
                 v6 ? "setsockopt(IPV6_TRANSPARENT)" : "setsockopt(IP_TRANSPARENT)");
         }
 
-        if (source.Port == 0
+        bool portAtConnect = source.Port != 0 && !plainBind && !_portRangeUnsupported && LocalPortRange.Contains(source.Port)
+            && ReservePortAtConnect(fd, source.Port);
+        if ((source.Port == 0 || portAtConnect)
             && (errno = SocketNativeMethods.SetInt(fd, LinuxSocketOptions.SolIp, LinuxSocketOptions.IpBindAddressNoPort, 1)) != 0)
         {
             return UpstreamBindResult.Failure(SocketSetupError.Other, errno, "setsockopt(IP_BIND_ADDRESS_NO_PORT)");
         }
 
-        NativeSocketAddress address = NativeSocketAddress.FromIPEndPoint(source);
+        NativeSocketAddress address = NativeSocketAddress.FromIPEndPoint(portAtConnect ? new IPEndPoint(source.Address, 0) : source);
         if (SocketNativeMethods.Bind(fd, (byte*)&address, (uint)address.Length) != 0)
         {
             errno = Marshal.GetLastPInvokeError();
@@ -101,6 +131,24 @@ internal static class UpstreamBinder
                 "bind(" + source + ")");
         }
 
-        return UpstreamBindResult.Success(fd);
+        return portAtConnect ? UpstreamBindResult.Success(fd) with { PortAtConnect = true } : UpstreamBindResult.Success(fd);
+    }
+
+    /// <summary>IP_LOCAL_PORT_RANGE = [port, port]; false (and never again) where the kernel lacks it.</summary>
+    private static bool ReservePortAtConnect(int fd, int port)
+    {
+        int range = port | (port << 16);
+        int errno = SocketNativeMethods.SetInt(fd, LinuxSocketOptions.SolIp, IpLocalPortRange, range);
+        if (errno == 0)
+        {
+            return true;
+        }
+
+        if (errno is Errno.ENOPROTOOPT or Errno.EINVAL)
+        {
+            _portRangeUnsupported = true;
+        }
+
+        return false;
     }
 }

@@ -27,9 +27,10 @@ internal sealed class UpstreamConnector
         IPEndPoint target = selection.Target ?? throw new ArgumentException("no target", nameof(selection));
         IPEndPoint? source = selection.Source;
         bool fallback = false;
+        bool plainBind = false;
         while (true)
         {
-            UpstreamBindResult setup = UpstreamBinder.OpenSocket(target.AddressFamily, source, _mark, out Socket? opened);
+            UpstreamBindResult setup = UpstreamBinder.OpenSocket(target.AddressFamily, source, _mark, out Socket? opened, plainBind);
             if (!setup.Succeeded)
             {
                 if (setup.Error == SocketSetupError.AddressInUse && source is { Port: not 0 })
@@ -47,6 +48,14 @@ internal sealed class UpstreamConnector
             try
             {
                 await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                if (setup.PortAtConnect && !UpstreamBinder.HasLocalPort(setup.Fd, source!.Port))
+                {
+                    // The reservation did not hold (the port range changed): bind the port instead.
+                    socket.Dispose();
+                    plainBind = true;
+                    continue;
+                }
+
                 return new UpstreamConnectResult(socket, UpstreamConnectError.None, null, fallback);
             }
             catch (OperationCanceledException)
@@ -57,12 +66,20 @@ internal sealed class UpstreamConnector
             catch (SocketException ex)
             {
                 socket.Dispose();
+                if (setup.PortAtConnect && ex.SocketErrorCode == SocketError.AddressNotAvailable)
+                {
+                    // Not free for a connect-time reservation (bound by another socket): try bind().
+                    plainBind = true;
+                    continue;
+                }
+
                 if (ex.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable
                     && source is { Port: not 0 })
                 {
                     // The 4-tuple is taken (the client port is in use towards this target).
                     source = new IPEndPoint(source.Address, 0);
                     fallback = true;
+                    plainBind = false;
                     continue;
                 }
 

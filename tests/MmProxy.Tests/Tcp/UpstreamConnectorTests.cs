@@ -62,6 +62,47 @@ public sealed class UpstreamConnectorTests
         Assert.NotEqual(40201, ((IPEndPoint)secondSocket.LocalEndPoint!).Port);
     }
 
+    /// <summary>A port inside this namespace's ip_local_port_range (where connect can reserve it).</summary>
+    private static int PortInLocalRange(int offset)
+    {
+        string[] range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        int low = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        int high = int.Parse(range[1], System.Globalization.CultureInfo.InvariantCulture);
+        return low + ((high - low) / 2) + offset;
+    }
+
+    [Fact]
+    public async Task The_client_port_is_reserved_at_connect_so_other_targets_can_share_it()
+    {
+        // With a plain bind() the second connection could not have the same address and port.
+        using Socket listenerA = Loopback.Listen(new IPEndPoint(IPAddress.Loopback, 0));
+        using Socket listenerB = Loopback.Listen(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = new IPEndPoint(IPAddress.Parse("127.0.0.94"), PortInLocalRange(11));
+        UpstreamConnectResult a = await Connector.ConnectAsync(new TargetSelection((IPEndPoint)listenerA.LocalEndPoint!, client, null));
+        UpstreamConnectResult b = await Connector.ConnectAsync(new TargetSelection((IPEndPoint)listenerB.LocalEndPoint!, client, null));
+        using Socket socketA = Assert.IsType<Socket>(a.Socket);
+        using Socket socketB = Assert.IsType<Socket>(b.Socket);
+        Assert.Equal(client, socketA.LocalEndPoint);
+        Assert.Equal(client, socketB.LocalEndPoint);
+        Assert.False(a.UsedFallbackPort);
+        Assert.False(b.UsedFallbackPort);
+    }
+
+    [Fact]
+    public async Task A_port_another_socket_bound_on_another_address_is_still_the_clients()
+    {
+        // The bind-owned port cannot be reserved at connect; the plain bind() still gets it.
+        int port = PortInLocalRange(12);
+        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        holder.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.96"), port));
+        using Socket listener = Loopback.Listen(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = new IPEndPoint(IPAddress.Parse("127.0.0.95"), port);
+        UpstreamConnectResult result = await Connector.ConnectAsync(new TargetSelection((IPEndPoint)listener.LocalEndPoint!, client, null));
+        using Socket upstream = Assert.IsType<Socket>(result.Socket);
+        Assert.Equal(client, upstream.LocalEndPoint);
+        Assert.False(result.UsedFallbackPort);
+    }
+
     [Fact]
     public async Task Refused_says_nothing_listens_there()
     {
