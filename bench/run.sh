@@ -9,6 +9,10 @@
 #                       people may be editing
 #     --no-startup      skip the start-up measurement
 #     --startup-only    only publish and measure start-up
+#     --each-first      one harness run per proxy (each in a fresh namespace, right after its own
+#                       no-proxy baseline) instead of one run with all proxies in file order: for
+#                       connrate, where a proxy that bind()s client ports leaves them bind-owned for
+#                       60 s (TIME_WAIT) and slows every connect() of the runs after it
 #   harness options: passed through after our defaults "-r 3 -W 3 -p bench/proxies.conf -o go-mmproxy,mmproxy"
 #     (later options win: e.g. -T 5 -r 1, -t tput, -o go-mmproxy,mmproxy,mmproxy-copy)
 # Environment: MMPROXY_SRC (default: this checkout) is the source tree to publish;
@@ -20,13 +24,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "${MMPROXY_SRC:-$HERE/..}" && pwd)
 HARNESS=$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd)/run.sh
 OUT=${MMPROXY_BENCH_OUT:-/tmp/mmproxy-bench}
-BUILD=1; STARTUP=1; STARTUP_ONLY=0; HEADONLY=0
+BUILD=1; STARTUP=1; STARTUP_ONLY=0; HEADONLY=0; EACH=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --no-build) BUILD=0; shift ;;
     --head) HEADONLY=1; shift ;;
     --no-startup) STARTUP=0; shift ;;
     --startup-only) STARTUP_ONLY=1; shift ;;
+    --each-first) EACH=1; shift ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 0 ;;
     *) break ;;
     esac
@@ -98,6 +103,17 @@ if [ "$STARTUP" = 1 ]; then startup; fi
 export MMPROXY_BIN=$BIN
 RES=${TMPDIR:-/tmp}/mmbench-results/$(date +%Y%m%d-%H%M%S)-mmproxy
 for a in "$@"; do [ "${prev:-}" = -O ] && RES=$a; prev=$a; done
+if [ "$EACH" = 1 ]; then
+    NAMES=go-mmproxy,mmproxy
+    for a in "$@"; do [ "${prev2:-}" = -o ] && NAMES=$a; prev2=$a; done
+    rc=0
+    for name in ${NAMES//,/ }; do
+        echo "== harness ($name alone after the baseline): $HARNESS -r 3 -W 3 -p $HERE/proxies.conf $* -o $name -O $RES/$name"
+        "$HARNESS" -r 3 -W 3 -p "$HERE/proxies.conf" "$@" -o "$name" -O "$RES/$name" || rc=$?
+    done
+    echo "== raw results and logs: $RES/<proxy> (raw.tsv, tables.txt, per-run *.load / *.proxy.log)"
+    exit $rc
+fi
 echo "== harness: $HARNESS -r 3 -W 3 -p $HERE/proxies.conf -o go-mmproxy,mmproxy -O $RES $*"
 "$HARNESS" -r 3 -W 3 -p "$HERE/proxies.conf" -o go-mmproxy,mmproxy -O "$RES" "$@"
 rc=$?
