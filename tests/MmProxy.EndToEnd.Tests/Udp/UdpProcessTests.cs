@@ -61,7 +61,9 @@ public sealed class UdpProcessTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await proxy.Exited.WaitAsync(cts.Token);
         Assert.Equal(1, proxy.ExitCode);
-        Assert.Contains("already in use", proxy.Output, StringComparison.Ordinal);
+        // The output is read asynchronously and may trail the exit event by a moment.
+        await ProcessLog.EventuallyAsync(() => Task.FromResult(proxy.Output.Contains("already in use", StringComparison.Ordinal)),
+            "the proxy's 'already in use' message", TimeSpan.FromSeconds(5));
     });
 
     [Fact]

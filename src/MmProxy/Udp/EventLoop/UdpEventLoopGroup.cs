@@ -81,6 +81,21 @@ internal sealed class UdpEventLoopGroup : IUdpListenerGroup
         }
     }
 
+    /// <summary>Bytes allocated by the loops' threads (diagnostics and the allocation test).</summary>
+    public long AllocatedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (UdpEventLoop loop in _loops)
+            {
+                total += loop.AllocatedBytes;
+            }
+
+            return total;
+        }
+    }
+
     private void OnFatal(Exception exception) => _fatal.TrySetException(exception);
 
     /// <summary>Stops the loops (each closes its flows), then closes the listening sockets.</summary>
