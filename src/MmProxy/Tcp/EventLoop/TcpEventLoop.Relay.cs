@@ -96,9 +96,28 @@ internal sealed unsafe partial class TcpEventLoop
 
         if (!acted && (events & (EpollFlags.Err | EpollFlags.Hup)) != 0)
         {
-            // An error on a descriptor we are not reading or writing now (e.g. a reset after its FIN).
+            // ERR/HUP on a descriptor we are neither reading nor writing now: epoll reports them
+            // whatever the interest, and level-triggered, so deal with them here.
             int fd = upstream ? c.UpstreamFd : c.ClientFd;
             _ = SocketNativeMethods.GetInt(fd, LinuxSocketOptions.SolSocket, SocketNativeMethods.SoError, out int error);
+            if (error == 0 && asSource.Parked && !asSource.Done)
+            {
+                // Its FIN arrived after ours while its bytes wait for the other side: nothing is
+                // wrong. Out of epoll until the parked bytes are gone (then read to the FIN).
+                _ = _epoll.Delete(fd);
+                if (upstream)
+                {
+                    c.UpstreamEvents = TcpLoopConnection.NotRegistered;
+                }
+                else
+                {
+                    c.ClientEvents = TcpLoopConnection.NotRegistered;
+                }
+
+                return;
+            }
+
+            // A reset (after its FIN, or while we were not reading it).
             error = error == 0 ? Errno.ECONNRESET : error;
             if (!asDestination.Done)
             {

@@ -212,8 +212,9 @@ internal sealed unsafe partial class TcpEventLoop
     private void SetInterest(TcpLoopConnection c, bool upstream, uint events)
     {
         uint current = upstream ? c.UpstreamEvents : c.ClientEvents;
-        if (current == events)
+        if (current == events || (current == TcpLoopConnection.NotRegistered && events == 0))
         {
+            // Nothing to wait for: not registered at all (ERR/HUP would be reported even so).
             return;
         }
 
