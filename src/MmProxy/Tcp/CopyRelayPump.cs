@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using MmProxy.Interop;
 
 namespace MmProxy.Tcp;
 
@@ -51,7 +52,7 @@ internal sealed class CopyRelayPump : RelayPump
 
                 if (received == 0)
                 {
-                    return ShutdownDestination(destination, relay);
+                    return SourceEnded(source, destination, direction, relay);
                 }
 
                 relay.OnReceived(direction, received);
@@ -132,6 +133,24 @@ internal sealed class CopyRelayPump : RelayPump
         {
             return PumpResult.Aborted;
         }
+    }
+
+    /// <summary>
+    /// A read returned 0: FIN, passed on as shutdown(SHUT_WR); unless the peer reset and a write on
+    /// the same socket (the other direction's) already consumed the error, after which reads return
+    /// 0 too. The socket is then in TCP_CLOSE, which a FIN cannot cause while our own sending side
+    /// is still open. Shared by every pump: a reset must never reach the other side as a clean FIN.
+    /// </summary>
+    internal static PumpResult SourceEnded(Socket source, Socket destination, RelayDirection direction, TcpRelay relay)
+    {
+        RelayDirection opposite = direction == RelayDirection.ToUpstream ? RelayDirection.ToClient : RelayDirection.ToUpstream;
+        if (!relay.HasPassedOnFin(opposite) && SpliceTcpState.Get(source) == SpliceTcpState.Close)
+        {
+            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, SocketError.ConnectionReset);
+        }
+
+        relay.OnPassingOnFin(direction);
+        return ShutdownDestination(destination, relay);
     }
 
     internal static PumpResult ShutdownDestination(Socket destination, TcpRelay relay)

@@ -113,7 +113,7 @@ internal sealed class SpliceRelayPump : RelayPump
 
                         if (received == 0)
                         {
-                            return OnSourceEnded(source, destination, direction, relay);
+                            return CopyRelayPump.SourceEnded(source, destination, direction, relay);
                         }
 
                         relay.OnReceived(direction, received);
@@ -170,7 +170,7 @@ internal sealed class SpliceRelayPump : RelayPump
 
                 if (spliced == 0)
                 {
-                    return OnSourceEnded(source, destination, direction, relay);
+                    return CopyRelayPump.SourceEnded(source, destination, direction, relay);
                 }
 
                 switch (errno)
@@ -198,23 +198,6 @@ internal sealed class SpliceRelayPump : RelayPump
                 ArrayPool<byte>.Shared.Return(small);
             }
         }
-    }
-
-    /// <summary>
-    /// Read 0: FIN, unless the peer reset and the other direction's write already consumed the
-    /// error (the read then returns 0 too). The socket is then in TCP_CLOSE, which a FIN cannot
-    /// cause while our own sending side is still open.
-    /// </summary>
-    private static PumpResult OnSourceEnded(Socket source, Socket destination, RelayDirection direction, TcpRelay relay)
-    {
-        RelayDirection opposite = direction == RelayDirection.ToUpstream ? RelayDirection.ToClient : RelayDirection.ToUpstream;
-        if (!relay.HasPassedOnFin(opposite) && SpliceTcpState.Get(source) == SpliceTcpState.Close)
-        {
-            return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, SocketError.ConnectionReset);
-        }
-
-        relay.OnPassingOnFin(direction);
-        return CopyRelayPump.ShutdownDestination(destination, relay);
     }
 
     /// <summary>splice(source → pipe); the result and errno as splice(2) gives them (-1 and EBADF once disposed).</summary>

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using MmProxy.Interop;
 using MmProxy.Tcp;
 using MmProxy.Tests.TestSupport;
 
@@ -159,6 +160,77 @@ public abstract class TcpRelayTests : IAsyncLifetime
         RelayResult result = await relay.WaitAsync(Loopback.Deadline);
         Assert.Equal("upstream", result.FailedSide);
         AssertPumpIdle();
+    }
+
+    [Fact]
+    public async Task A_reset_whose_error_was_already_consumed_is_not_passed_on_as_fin()
+    {
+        // The client resets; a write on the proxy's side consumes the ECONNRESET (as the other
+        // direction's write would), so reading that socket now returns 0 like a FIN would.
+        Loopback.Reset(Client);
+        Assert.True(SpinWait.SpinUntil(() => SpliceTcpState.Get(ProxyClientSide) == SpliceTcpState.Close, Loopback.Deadline));
+        Assert.Throws<SocketException>(() => ProxyClientSide.Send([1]));
+
+        RelayResult result = await Relay.RunAsync().AsTask().WaitAsync(Loopback.Deadline);
+        Assert.Equal("client", result.FailedSide);
+        await Loopback.AssertResetAsync(Server);
+        AssertPumpIdle();
+    }
+
+    [Fact]
+    public async Task Client_reset_during_a_download_resets_the_upstream_not_fin()
+    {
+        // The server has queued megabytes for the client, which reads them at full speed and resets
+        // halfway. The relay's next send to the client takes the ECONNRESET, so its read of the
+        // client then sees 0, as if the client had sent FIN: the upstream must still get a reset.
+        Task<RelayResult> relay = Relay.RunAsync().AsTask();
+        FillUntilBlocked(Server);
+        long downloaded = 0;
+        Task clientReads = Task.Run(async () =>
+        {
+            byte[] buffer = new byte[64 * 1024];
+            try
+            {
+                while (await Client.ReceiveAsync(buffer.AsMemory(), SocketFlags.None) is int n and > 0)
+                {
+                    Interlocked.Add(ref downloaded, n);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The reset below closes the client under this read.
+            }
+        });
+        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref downloaded) >= 256 * 1024, Loopback.Deadline), "the download did not start");
+        Loopback.Reset(Client);
+        await clientReads.WaitAsync(Loopback.Deadline);
+
+        // The relay did not pass a FIN on (it may have lost the race to its own abort, which resets
+        // the upstream anyway) ...
+        RelayResult result = await relay.WaitAsync(Loopback.Deadline);
+        Assert.NotEqual(PumpOutcome.Completed, result.ToUpstream.Outcome);
+        Assert.Equal("client", result.FailedSide);
+
+        // ... and the server, with no send of its own pending that could take the reset, reads it.
+        await Loopback.AssertResetAsync(Server);
+        AssertPumpIdle();
+    }
+
+    /// <summary>Writes without blocking until the socket's send buffer is full (the relay's path behind it is too).</summary>
+    private static void FillUntilBlocked(Socket socket)
+    {
+        byte[] chunk = RandomNumberGenerator.GetBytes(256 * 1024);
+        socket.Blocking = false;
+        long deadline = Environment.TickCount64 + (long)Loopback.Deadline.TotalMilliseconds;
+        SocketError error;
+        do
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the send buffer never filled up");
+            socket.Send(chunk, 0, chunk.Length, SocketFlags.None, out error);
+        }
+        while (error == SocketError.Success);
+
+        Assert.Equal(SocketError.WouldBlock, error);
     }
 
     [Fact]
