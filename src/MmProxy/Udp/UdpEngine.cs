@@ -22,7 +22,7 @@ internal static class UdpEngine
     };
 
     /// <summary>The default when MMPROXY_ENGINE is not set.</summary>
-    public static bool DefaultIsLoop => false;
+    public static bool DefaultIsLoop => true;
 
     public static IUdpListenerGroup? Open(IPEndPoint endPoint, int count, ILogger log, TimeProvider time, out string? error) =>
         UseLoop(Environment.GetEnvironmentVariable(EnvironmentVariable))
