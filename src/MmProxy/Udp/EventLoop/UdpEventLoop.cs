@@ -25,10 +25,6 @@ internal sealed unsafe partial class UdpEventLoop : IDisposable
     private const int MaxEvents = 128;
     private const int DontWait = SocketNativeMethods.MsgDontWait;
 
-    /// <summary>How long the loop polls after traffic before it sleeps (MMPROXY_UDP_SPIN_US; 0 = never).</summary>
-    private static readonly long SpinMicroseconds =
-        long.TryParse(Environment.GetEnvironmentVariable("MMPROXY_UDP_SPIN_US"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long us) ? us : 0;
-
     private readonly Socket _listener;
     private readonly int _listenerFd;
     private readonly IPEndPoint _endPoint;
@@ -48,7 +44,6 @@ internal sealed unsafe partial class UdpEventLoop : IDisposable
     private volatile bool _stopping;
     private long _now;
     private long _allocatedBytes;
-    private readonly long _spinTicks;
     private Thread? _thread;
 
     private UdpEventLoop(Socket listener, IPEndPoint endPoint, Epoll epoll, UdpDatagramHandler handler, UdpPeerFilter peerFilter, ILogger log, Action<Exception> onFatal)
@@ -65,7 +60,6 @@ internal sealed unsafe partial class UdpEventLoop : IDisposable
         _onFatal = onFatal;
         _receiveErrorLog = new LogRateLimiter(_context.Time, TimeSpan.FromSeconds(1));
         _closeAfterTicks = Math.Max(1, (long)(_context.CloseAfter.TotalSeconds * _context.Time.TimestampFrequency));
-        _spinTicks = SpinMicroseconds * _context.Time.TimestampFrequency / 1_000_000;
         _received = new UdpMessageBatch(BatchSize, UdpFlow.MaxDatagramSize);
         _replies = new UdpMessageBatch(BatchSize, UdpFlow.MaxDatagramSize);
         _sends = new UdpSendList(BatchSize);
@@ -134,29 +128,15 @@ internal sealed unsafe partial class UdpEventLoop : IDisposable
             EpollEvent* events = stackalloc EpollEvent[MaxEvents];
             var span = new Span<EpollEvent>(events, MaxEvents);
             _now = _context.Time.GetTimestamp();
-            long spinUntil = 0;
             while (!_stopping)
             {
-                // Right after traffic, poll instead of sleeping for a few microseconds: the next
-                // datagram of a busy exchange usually comes sooner than a wake-up would take.
-                bool spinning = _spinTicks > 0 && _context.Time.GetTimestamp() < spinUntil;
-                int n = _epoll.Wait(span, spinning ? 0 : TimeoutMs());
+                int n = _epoll.Wait(span, TimeoutMs());
                 if (n < 0)
                 {
                     throw new InvalidOperationException("epoll_wait failed: " + Errno.Describe(-n));
                 }
 
                 _now = _context.Time.GetTimestamp();
-                if (n == 0 && spinning)
-                {
-                    continue;
-                }
-
-                if (n > 0)
-                {
-                    spinUntil = _now + _spinTicks;
-                }
-
                 bool listenerReady = false;
                 for (int i = 0; i < n; i++)
                 {
