@@ -1,11 +1,75 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using MmProxy.Interop;
 
 namespace MmProxy.Hosting;
 
 /// <summary>Kernel settings that shape defaults.</summary>
 internal static class KernelLimits
 {
+    /// <summary>
+    /// The fewest open files mmproxy starts with. Idle, the process holds about 80 descriptors (single
+    /// file) to 100 (framework-dependent: every assembly is mapped through an open file), the
+    /// listeners keep 64 in reserve, and each connection takes two. Below about 70 to 90 the runtime
+    /// itself cannot load an assembly, set up the console or start a thread, and dies (exit 134)
+    /// without saying why; below about 25 it cannot even start (before Main: nothing to do there).
+    /// </summary>
+    public const int MinimumOpenFiles = 128;
+
     private const int FallbackBacklog = 4096;
+    private const int EIntr = 4;
+
+    /// <summary>
+    /// False when the soft RLIMIT_NOFILE, in <paramref name="limit"/>, is below
+    /// <see cref="MinimumOpenFiles"/>. The runtime has already raised it to the hard limit (CoreCLR's
+    /// start-up does, as the Go runtime does for go-mmproxy), so only the hard limit can be this low.
+    /// Runs before anything else opens a file, and opens none itself.
+    /// </summary>
+    public static bool HasEnoughOpenFiles(out long limit)
+    {
+        if (ResourceLimitNativeMethods.GetRLimit(ResourceLimitNativeMethods.OpenFiles, out ResourceLimit current) != 0)
+        {
+            // Cannot be read: nothing to check (the runtime reports any failure itself).
+            limit = -1;
+            return true;
+        }
+
+        limit = current.Soft > long.MaxValue ? long.MaxValue : (long)current.Soft;
+        return limit >= MinimumOpenFiles;
+    }
+
+    /// <summary>
+    /// Says on standard error why mmproxy cannot start with <paramref name="limit"/> open files. A
+    /// raw write(2): setting up the console needs descriptors of its own.
+    /// </summary>
+    public static unsafe void ReportOpenFileLimitTooLow(long limit)
+    {
+        string message = string.Create(CultureInfo.InvariantCulture,
+            $"mmproxy: the open file limit (RLIMIT_NOFILE) is {limit}, too low to start: the runtime alone holds 80 to 100 descriptors and each connection takes two more; mmproxy needs at least {MinimumOpenFiles}. Raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n; e.g. 65536)\n");
+        byte[] bytes = Encoding.UTF8.GetBytes(message);
+        fixed (byte* start = bytes)
+        {
+            int written = 0;
+            while (written < bytes.Length)
+            {
+                nint n = EpollNativeMethods.Write(2, start + written, (nuint)(bytes.Length - written));
+                if (n > 0)
+                {
+                    written += (int)n;
+                }
+                else if (n < 0 && Marshal.GetLastPInvokeError() == EIntr)
+                {
+                    continue;
+                }
+                else
+                {
+                    // Standard error is closed or broken: the exit status is all that is left.
+                    return;
+                }
+            }
+        }
+    }
 
     /// <summary>The soft RLIMIT_NOFILE of this process (from /proc/self/limits), or null if unknown/unlimited.</summary>
     public static long? MaxOpenFiles()
