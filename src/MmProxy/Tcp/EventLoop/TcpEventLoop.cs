@@ -36,6 +36,7 @@ internal sealed unsafe partial class TcpEventLoop
     private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
+    private readonly long _busyPollTicks = BusyPollTicksFromEnvironment();
     private byte* _scratch;
     private TcpLoopConnection[] _slots = new TcpLoopConnection[64];
     private int[] _free = new int[64];
@@ -115,7 +116,12 @@ internal sealed unsafe partial class TcpEventLoop
             while (true)
             {
                 int timeout = NextTimeoutMs();
-                int n = _epoll.Wait(_events, timeout);
+                int n = _busyPollTicks > 0 && timeout != 0 ? BusyPoll() : 0;
+                if (n == 0)
+                {
+                    n = _epoll.Wait(_events, timeout);
+                }
+
                 _now = Environment.TickCount64;
                 if (n < 0)
                 {
@@ -154,6 +160,29 @@ internal sealed unsafe partial class TcpEventLoop
             _scratch = null;
             _exited.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// MMPROXY_BUSY_POLL_US: polls (epoll_wait with timeout 0) this long before sleeping, so a
+    /// reply that comes back within it costs no sleep and wake-up (most of a relayed round trip's
+    /// time here). Burns up to that much CPU after each burst of events; 0 (default): off.
+    /// </summary>
+    private static long BusyPollTicksFromEnvironment() =>
+        long.TryParse(Environment.GetEnvironmentVariable("MMPROXY_BUSY_POLL_US"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out long us) && us > 0
+            ? us * Stopwatch.Frequency / 1_000_000
+            : 0;
+
+    private int BusyPoll()
+    {
+        long until = Stopwatch.GetTimestamp() + _busyPollTicks;
+        int n;
+        do
+        {
+            n = _epoll.Wait(_events, 0);
+        }
+        while (n == 0 && Stopwatch.GetTimestamp() < until);
+        return n;
     }
 
     private void Dispatch(in EpollEvent ev)
