@@ -10,7 +10,7 @@ internal static class KernelLimits
 {
     /// <summary>
     /// The fewest open files mmproxy starts with. Idle, the process holds about 80 descriptors (single
-    /// file) to 100 (framework-dependent: every assembly is mapped through an open file), the
+    /// file) to 110 (framework-dependent: every assembly is mapped through an open file), the
     /// listeners keep 64 in reserve, and each connection takes two. Below about 70 to 90 the runtime
     /// itself cannot load an assembly, set up the console or start a thread, and dies (exit 134)
     /// without saying why; below about 25 it cannot even start (before Main: nothing to do there).
@@ -46,7 +46,7 @@ internal static class KernelLimits
     public static unsafe void ReportOpenFileLimitTooLow(long limit)
     {
         string message = string.Create(CultureInfo.InvariantCulture,
-            $"mmproxy: the open file limit (RLIMIT_NOFILE) is {limit}, too low to start: the runtime alone holds 80 to 100 descriptors and each connection takes two more; mmproxy needs at least {MinimumOpenFiles}. Raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n; e.g. 65536)\n");
+            $"mmproxy: the open file limit (RLIMIT_NOFILE) is {limit}, too low to start: the runtime alone holds 80 to 110 descriptors and each connection takes two more; mmproxy needs at least {MinimumOpenFiles}. Raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n; e.g. 65536)\n");
         byte[] bytes = Encoding.UTF8.GetBytes(message);
         fixed (byte* start = bytes)
         {
