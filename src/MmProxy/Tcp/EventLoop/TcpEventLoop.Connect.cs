@@ -101,8 +101,13 @@ internal sealed unsafe partial class TcpEventLoop
         }
     }
 
-    private void OnConnectEvent(TcpLoopConnection c)
+    private void OnConnectEvent(TcpLoopConnection c, uint events)
     {
+        if ((events & (EpollFlags.Out | EpollFlags.Err | EpollFlags.Hup)) == 0)
+        {
+            return;
+        }
+
         int errno = SocketNativeMethods.GetInt(c.UpstreamFd, LinuxSocketOptions.SolSocket, SocketNativeMethods.SoError, out int error);
         if (errno == 0 && error == 0)
         {

@@ -47,13 +47,12 @@ internal sealed partial class TcpEventLoop
     {
         while (_headerQueue.DequeueExpired(_now) is { } header)
         {
-            TcpLoopConnection c = header.Owner!;
-            HeaderFailed(c, HeaderReadStatus.TimedOut, ProxyProtocol.ProxyParseError.None, c.HeaderReceived);
+            Expire(header.Owner!, TimeoutKind.Header);
         }
 
         while (_connectQueue.DequeueExpired(_now) is { } connect)
         {
-            ConnectTimedOut(connect.Owner!);
+            Expire(connect.Owner!, TimeoutKind.Connect);
         }
 
         while (_idleQueue.DequeueExpired(_now) is { } idle)
@@ -66,9 +65,41 @@ internal sealed partial class TcpEventLoop
                 continue;
             }
 
-            EndRelay(c, Unfinished(c.ToUpstream), Unfinished(c.ToClient), idleTimedOut: true, reset: true);
+            Expire(c, TimeoutKind.Idle);
         }
 
         ResumeAcceptIfDue();
+    }
+
+    private void Expire(TcpLoopConnection c, TimeoutKind kind)
+    {
+        try
+        {
+            switch (kind)
+            {
+                case TimeoutKind.Header:
+                    HeaderFailed(c, HeaderReadStatus.TimedOut, ProxyProtocol.ProxyParseError.None, c.HeaderReceived);
+                    break;
+                case TimeoutKind.Connect:
+                    ConnectTimedOut(c);
+                    break;
+                default:
+                    EndRelay(c, Unfinished(c.ToUpstream), Unfinished(c.ToClient), idleTimedOut: true, reset: true);
+                    break;
+            }
+        }
+#pragma warning disable CA1031 // One connection must never take the loop down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Crash(c, ex);
+        }
+    }
+
+    private enum TimeoutKind
+    {
+        Header,
+        Connect,
+        Idle,
     }
 }

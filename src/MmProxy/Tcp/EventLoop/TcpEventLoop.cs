@@ -34,7 +34,6 @@ internal sealed unsafe partial class TcpEventLoop
     private readonly int _listenFd;
     private readonly EpollEvent[] _events = new EpollEvent[MaxEvents];
     private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private readonly long _busyPollTicks = BusyPollTicksFromEnvironment();
     private byte* _scratch;
@@ -66,9 +65,6 @@ internal sealed unsafe partial class TcpEventLoop
 
     /// <summary>Completes once the loop no longer touches the listening descriptor (it may then be closed).</summary>
     public Task AcceptStopped => _acceptStopped.Task;
-
-    /// <summary>Completes when the loop thread ends (accepting stopped and every connection closed, or a fatal error).</summary>
-    public Task Exited => _exited.Task;
 
     /// <summary>Connections open on this loop (tests).</summary>
     public int Active => Volatile.Read(ref _active);
@@ -158,7 +154,6 @@ internal sealed unsafe partial class TcpEventLoop
             DisposeRelay();
             NativeMemory.Free(_scratch);
             _scratch = null;
-            _exited.TrySetResult();
         }
     }
 
@@ -216,7 +211,7 @@ internal sealed unsafe partial class TcpEventLoop
                     OnHeaderReadable(c);
                     break;
                 case TcpLoopPhase.Connecting when upstream:
-                    OnConnectEvent(c);
+                    OnConnectEvent(c, ev.Events);
                     break;
                 case TcpLoopPhase.Connecting:
                     PauseClientWhileConnecting(c);
@@ -345,8 +340,6 @@ internal sealed unsafe partial class TcpEventLoop
         ProxyLog.ConnectionCrashed(_proxyLog, c.Peer, ex);
         Recycle(c, reset: true);
     }
-
-    private static long ElapsedMs(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
     private static ProxyHeaderParser CreateParser(int maxHeaderSize) =>
         new(new ProxyHeaderParserOptions { MaxHeaderSize = maxHeaderSize });
