@@ -18,7 +18,17 @@ internal sealed unsafe partial class TcpEventLoop
 {
     private const uint SpliceFlags = SpliceNativeMethods.SpliceMove | SpliceNativeMethods.SpliceNonBlock;
     private const int SendFlags = SocketNativeMethods.MsgNoSignal | SocketNativeMethods.MsgDontWait;
-    private const int CopyThreshold = SpliceRelayPump.CopyThreshold;
+    /// <summary>
+    /// Reads up to this size are copied (MMPROXY_COPY_THRESHOLD for measurements; default
+    /// <see cref="SpliceRelayPump.CopyThreshold"/>, at most the scratch buffer).
+    /// </summary>
+    private readonly int _copyThreshold = CopyThresholdFromEnvironment();
+
+    private static int CopyThresholdFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable("MMPROXY_COPY_THRESHOLD"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int bytes) && bytes > 0
+            ? Math.Min(bytes, ScratchSize)
+            : SpliceRelayPump.CopyThreshold;
     private const int MaxIdlePipes = 64;
 
     /// <summary>Null: copy only (MMPROXY_RELAY=copy, or pipes do not work here).</summary>
@@ -156,13 +166,13 @@ internal sealed unsafe partial class TcpEventLoop
 
         int source = SourceFd(c, direction);
         // Without pipes, bulk reads use the whole scratch buffer.
-        int room = direction.Bulk ? ScratchSize : CopyThreshold;
+        int room = direction.Bulk ? ScratchSize : _copyThreshold;
         nint n = SocketNativeMethods.Recv(source, _scratch, (nuint)room, 0);
         if (n > 0)
         {
             direction.Bytes += n;
             c.LastActivity = _now;
-            direction.Bulk = n >= CopyThreshold;
+            direction.Bulk = n >= _copyThreshold;
             nint sent = SocketNativeMethods.Send(DestinationFd(c, direction), _scratch, (nuint)n, SendFlags);
             if (sent == n)
             {
@@ -224,7 +234,7 @@ internal sealed unsafe partial class TcpEventLoop
 
         direction.Bytes += n;
         c.LastActivity = _now;
-        if (n < CopyThreshold)
+        if (n < _copyThreshold)
         {
             // A small burst: back to copying.
             direction.Bulk = false;

@@ -23,7 +23,7 @@ internal sealed unsafe partial class TcpEventLoop
     private const int EIntr = 4;
 
     /// <summary>The scratch buffer: small relay reads and the first header read go through it.</summary>
-    private const int ScratchSize = 16 * 1024;
+    private const int ScratchSize = 64 * 1024;
 
     private readonly TcpListenerGroup _group;
     private readonly TcpConnectionHandler _handler;
