@@ -9,7 +9,8 @@ namespace MmProxy.Tcp;
 
 /// <summary>
 /// N listening sockets on one address (SO_REUSEPORT when N &gt; 1, so the kernel spreads
-/// connections), each with its own accept loop. Accept errors from resource exhaustion (EMFILE,
+/// connections), each served by its own native event loop (<see cref="TcpEventLoop"/>, the
+/// default) or by its own accept loop on the socket engine (MMPROXY_ENGINE=sockets). Accept errors from resource exhaustion (EMFILE,
 /// ENFILE, ENOBUFS, ENOMEM) are logged at most once a second, backed off and survived; anything
 /// else ends <see cref="Completion"/> with the error, which the host turns into a non-zero exit.
 /// Accepting also pauses while the open connections use up the open file limit (see
