@@ -89,6 +89,9 @@ internal sealed partial class UdpEventLoop
 
         _slots[slot] = flow;
         _flows.Add(key, flow);
+
+        // Opening a socket takes a while: the clock moves on, so expiry stays exact from now.
+        _now = _context.Time.GetTimestamp();
         flow.LastActivity = _now;
         _lru.Append(flow);
         Volatile.Write(ref _flowCount, _flowCount + 1);

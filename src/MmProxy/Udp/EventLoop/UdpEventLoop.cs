@@ -199,7 +199,7 @@ internal sealed unsafe partial class UdpEventLoop : IDisposable
         _received.Dispose();
         _replies.Dispose();
         _sends.Dispose();
-        GC.KeepAlive(_listener);
+        _segmented.Dispose();
     }
 
     private static int LastError() => Marshal.GetLastPInvokeError();

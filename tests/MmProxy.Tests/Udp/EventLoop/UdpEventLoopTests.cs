@@ -154,15 +154,19 @@ public sealed class UdpEventLoopTests
     [Fact]
     public async Task Idle_flow_expires_close_after_after_its_last_datagram_not_before()
     {
-        TimeSpan closeAfter = TimeSpan.FromMilliseconds(300);
+        // Generous margins for a loaded test machine: 300 ms of 1 s before the second datagram.
+        TimeSpan closeAfter = TimeSpan.FromSeconds(1);
         await using var rig = LoopRig.Start(closeAfter);
         Socket balancer = rig.NewBalancer();
+        var sinceFirst = Stopwatch.StartNew();
         rig.Send(balancer, "a");
         Assert.NotNull(await LoopbackUdp.ReceiveAsync(rig.Upstream));
+        TimeSpan forwarded = sinceFirst.Elapsed;
 
-        // Activity at ~200 ms (a reply this time) restarts the period.
-        await Task.Delay(200);
-        Assert.Equal(0, rig.Counters.FlowsExpired);
+        // A second datagram at ~300 ms restarts the period.
+        await Task.Delay(300);
+        Assert.True(rig.Counters.FlowsExpired == 0,
+            $"expired {sinceFirst.Elapsed.TotalMilliseconds:F0} ms after the first datagram (forwarded after {forwarded.TotalMilliseconds:F0} ms)");
         var stopwatch = Stopwatch.StartNew();
         rig.Send(balancer, "b");
         Assert.NotNull(await LoopbackUdp.ReceiveAsync(rig.Upstream));
@@ -183,20 +187,27 @@ public sealed class UdpEventLoopTests
     [Fact]
     public async Task Reply_traffic_alone_keeps_a_flow_alive()
     {
-        TimeSpan closeAfter = TimeSpan.FromMilliseconds(400);
+        // Generous margins (replies every 200 ms against 1 s) for a loaded test machine.
+        TimeSpan closeAfter = TimeSpan.FromSeconds(1);
         await using var rig = LoopRig.Start(closeAfter);
         Socket balancer = rig.NewBalancer();
         rig.Send(balancer, "a");
         var got = await LoopbackUdp.ReceiveAsync(rig.Upstream);
         Assert.NotNull(got);
-        for (int i = 0; i < 6; i++)
+        var sinceBalancer = Stopwatch.StartNew();
+        var sinceReply = Stopwatch.StartNew();
+        for (int i = 0; i < 8; i++)
         {
-            await Task.Delay(150);
+            await Task.Delay(200);
+            TimeSpan gap = sinceReply.Elapsed;
             await rig.Upstream.SendToAsync("r"u8.ToArray(), SocketFlags.None, got.Value.From);
-            Assert.NotNull(await LoopbackUdp.ReceiveAsync(balancer));
+            Assert.True(await LoopbackUdp.ReceiveAsync(balancer) is not null,
+                $"reply {i} missing ({gap.TotalMilliseconds:F0} ms after the previous one): replies {rig.Counters.Replies}, failed {rig.Counters.ReplyFailures}, expired {rig.Counters.FlowsExpired}");
+            sinceReply.Restart();
         }
 
-        // 900 ms after the last datagram from the balancer, yet alive through the replies.
+        // Longer than --close-after since the last datagram from the balancer, yet alive through the replies.
+        Assert.True(sinceBalancer.Elapsed > closeAfter);
         Assert.Equal(0, rig.Counters.FlowsExpired);
         Assert.True(await LoopbackUdp.EventuallyAsync(() => rig.Counters.FlowsExpired == 1), "the flow never expired");
     }
