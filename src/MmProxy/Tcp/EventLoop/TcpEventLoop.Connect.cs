@@ -108,7 +108,16 @@ internal sealed unsafe partial class TcpEventLoop
             return;
         }
 
-        int errno = SocketNativeMethods.GetInt(c.UpstreamFd, LinuxSocketOptions.SolSocket, SocketNativeMethods.SoError, out int error);
+        // Writable without an error condition: connected (a failed connect also reports ERR), so
+        // SO_ERROR is read only when something went wrong.
+        int errno = 0;
+        int error = 0;
+        if ((events & (EpollFlags.Err | EpollFlags.Hup)) != 0)
+        {
+            errno = SocketNativeMethods.GetInt(c.UpstreamFd, LinuxSocketOptions.SolSocket, SocketNativeMethods.SoError, out error);
+            error = errno == 0 && error == 0 ? Errno.ECONNRESET : error;
+        }
+
         if (errno == 0 && error == 0)
         {
             _connectQueue.Remove(c.PhaseDeadline);
