@@ -57,7 +57,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         var result = new BackgroundProcess(label, line, process);
         process.OutputDataReceived += (_, e) => result.Append("out", e.Data);
         process.ErrorDataReceived += (_, e) => result.Append("err", e.Data);
-        process.Exited += (_, _) => result._exited.TrySetResult();
+        process.Exited += (_, _) => _ = result.CompleteAfterOutputAsync();
         if (!process.Start())
         {
             throw new InvalidOperationException("could not start " + line);
@@ -66,6 +66,25 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return result;
+    }
+
+    /// <summary>
+    /// Exited completes once the output read so far is all the output: the Exited event can come
+    /// before the last lines are read, and a test asserting on them right after the exit would race.
+    /// Bounded, in case a child process still holds the pipes open.
+    /// </summary>
+    private async Task CompleteAfterOutputAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A child keeps stdout open: report the exit without the rest.
+        }
+        _exited.TrySetResult();
     }
 
     private void Append(string stream, string? line)
