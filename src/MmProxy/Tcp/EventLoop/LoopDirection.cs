@@ -36,6 +36,12 @@ internal sealed class LoopDirection
 
     public bool Parked => PendingCount > 0 || PipeCount > 0;
 
+    /// <summary>Edge-triggered readiness of the source (set by EPOLLIN, cleared by EAGAIN).</summary>
+    public bool SourceReadable { get; set; }
+
+    /// <summary>Edge-triggered readiness of the destination (set by EPOLLOUT, cleared by EAGAIN).</summary>
+    public bool DestinationWritable { get; set; }
+
     public void Reset()
     {
         Done = false;
@@ -46,5 +52,7 @@ internal sealed class LoopDirection
         PendingCount = 0;
         Pipe = null;
         PipeCount = 0;
+        SourceReadable = false;
+        DestinationWritable = false;
     }
 }

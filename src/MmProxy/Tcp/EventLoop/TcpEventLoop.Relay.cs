@@ -64,90 +64,173 @@ internal sealed unsafe partial class TcpEventLoop
             _idleQueue.Enqueue(c.IdleDeadline, _now + _idleTimeoutMs);
         }
 
-        // The bytes that came with the header go first.
-        if (c.ToUpstream.Parked && !Flush(c, c.ToUpstream))
-        {
-            return;
-        }
+        // Edge-triggered from here on: registered once, readiness kept in the directions, so
+        // parking and resuming cost no epoll_ctl. Optimistic start: try, EAGAIN clears the flag.
+        c.ToUpstream.SourceReadable = c.ToUpstream.DestinationWritable = true;
+        c.ToClient.SourceReadable = c.ToClient.DestinationWritable = true;
+        SetInterest(c, upstream: false, RelayEvents);
+        SetInterest(c, upstream: true, RelayEvents);
 
-        UpdateInterest(c);
+        // The bytes that came with the header go first (Pump flushes parked bytes before reading).
+        _ = Pump(c);
     }
 
-    private void UpdateInterest(TcpLoopConnection c)
-    {
-        LoopDirection up = c.ToUpstream;
-        LoopDirection down = c.ToClient;
-        SetInterest(c, upstream: false, (!up.Done && !up.Parked ? EpollFlags.In : 0) | (down.Parked ? EpollFlags.Out : 0));
-        SetInterest(c, upstream: true, (!down.Done && !down.Parked ? EpollFlags.In : 0) | (up.Parked ? EpollFlags.Out : 0));
-    }
+    private const uint RelayEvents = EpollFlags.In | EpollFlags.Out | EpollFlags.EdgeTriggered;
+
+    /// <summary>Rounds of one read (or flush) per direction before other connections get a turn.</summary>
+    private const int PumpRounds = 8;
+
+    /// <summary>Connections still ready after their rounds (filled by Pump) and the batch being run.</summary>
+    private List<(TcpLoopConnection Connection, uint Generation)> _readyNext = [];
+    private List<(TcpLoopConnection Connection, uint Generation)> _readyRunning = [];
 
     private void OnRelayEvent(TcpLoopConnection c, bool upstream, uint events)
     {
         LoopDirection asSource = upstream ? c.ToClient : c.ToUpstream;
         LoopDirection asDestination = upstream ? c.ToUpstream : c.ToClient;
-        bool acted = false;
-        if (asDestination.Parked && (events & (EpollFlags.Out | EpollFlags.Err | EpollFlags.Hup)) != 0)
+        if ((events & (EpollFlags.In | EpollFlags.Err | EpollFlags.Hup)) != 0)
         {
-            acted = true;
-            if (!Flush(c, asDestination))
-            {
-                return;
-            }
+            asSource.SourceReadable = true;
         }
 
-        if (!asSource.Done && !asSource.Parked && (events & (EpollFlags.In | EpollFlags.Err | EpollFlags.Hup)) != 0)
+        if ((events & (EpollFlags.Out | EpollFlags.Err | EpollFlags.Hup)) != 0)
         {
-            acted = true;
-            if (!Forward(c, asSource))
-            {
-                return;
-            }
+            asDestination.DestinationWritable = true;
         }
 
-        if (!acted && (events & (EpollFlags.Err | EpollFlags.Hup)) != 0)
+        if (!Pump(c))
         {
-            // ERR/HUP on a descriptor we are neither reading nor writing now: epoll reports them
-            // whatever the interest, and level-triggered, so deal with them here.
+            return;
+        }
+
+        if ((events & EpollFlags.Err) != 0)
+        {
+            // An error nothing read or wrote (e.g. a reset after its FIN while the other side is
+            // quiet): edge-triggered, so it is not reported again. A consumed error reads 0.
             int fd = upstream ? c.UpstreamFd : c.ClientFd;
             _ = SocketNativeMethods.GetInt(fd, LinuxSocketOptions.SolSocket, SocketNativeMethods.SoError, out int error);
-            if (error == 0 && asSource.Parked && !asSource.Done)
+            if (error != 0)
             {
-                // Its FIN arrived after ours while its bytes wait for the other side: nothing is
-                // wrong. Out of epoll until the parked bytes are gone (then read to the FIN).
-                _ = _epoll.Delete(fd);
-                if (upstream)
-                {
-                    c.UpstreamEvents = TcpLoopConnection.NotRegistered;
-                }
-                else
-                {
-                    c.ClientEvents = TcpLoopConnection.NotRegistered;
-                }
-
-                return;
+                _ = asDestination.Done
+                    ? Fail(c, asSource, PumpOutcome.SourceFailed, error)
+                    : Fail(c, asDestination, PumpOutcome.DestinationFailed, error);
             }
-
-            // A reset (after its FIN, or while we were not reading it).
-            error = error == 0 ? Errno.ECONNRESET : error;
-            if (!asDestination.Done)
-            {
-                Fail(c, asDestination, PumpOutcome.DestinationFailed, error);
-            }
-            else
-            {
-                Fail(c, asSource, PumpOutcome.SourceFailed, error);
-            }
-
-            return;
         }
+    }
 
-        if (c.ToUpstream.Done && c.ToClient.Done)
+    /// <summary>
+    /// Moves bytes both ways while the descriptors are ready (flags set by events, cleared by
+    /// EAGAIN), for a few rounds; a connection still ready after them goes on the ready list.
+    /// False: the connection ended.
+    /// </summary>
+    private bool Pump(TcpLoopConnection c)
+    {
+        for (int round = 0; round < PumpRounds; round++)
         {
-            EndRelay(c, PumpResult.Completed, PumpResult.Completed, idleTimedOut: false, reset: false);
+            bool progress = false;
+            if (!Step(c, c.ToUpstream, ref progress) || !Step(c, c.ToClient, ref progress))
+            {
+                return false;
+            }
+
+            if (c.ToUpstream.Done && c.ToClient.Done)
+            {
+                EndRelay(c, PumpResult.Completed, PumpResult.Completed, idleTimedOut: false, reset: false);
+                return false;
+            }
+
+            if (!progress)
+            {
+                return true;
+            }
+        }
+
+        _readyNext.Add((c, c.Generation));
+        return true;
+    }
+
+    /// <summary>Runs the connections that still had work after their rounds. Called after each epoll batch.</summary>
+    private void RunReady()
+    {
+        if (_readyNext.Count == 0)
+        {
             return;
         }
 
-        UpdateInterest(c);
+        // Swap: connections that stay ready now run again after the next (non-blocking) epoll batch.
+        List<(TcpLoopConnection Connection, uint Generation)> batch = _readyNext;
+        _readyNext = _readyRunning;
+        _readyRunning = batch;
+        foreach ((TcpLoopConnection c, uint generation) in batch)
+        {
+            if (c.Generation != generation || c.Phase != TcpLoopPhase.Relaying)
+            {
+                continue;
+            }
+
+            try
+            {
+                _ = Pump(c);
+            }
+#pragma warning disable CA1031 // One connection must never take the loop down.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Crash(c, ex);
+            }
+        }
+
+        batch.Clear();
+    }
+
+    private bool HasReadyWork => _readyNext.Count > 0;
+
+    /// <summary>One flush or one read for a direction, if its descriptors are ready. False: ended.</summary>
+    private bool Step(TcpLoopConnection c, LoopDirection direction, ref bool progress)
+    {
+        if (direction.Parked)
+        {
+            if (!direction.DestinationWritable)
+            {
+                return true;
+            }
+
+            StepResult flushed = Flush(c, direction);
+            if (flushed == StepResult.Ended)
+            {
+                return false;
+            }
+
+            if (flushed == StepResult.WouldBlock)
+            {
+                direction.DestinationWritable = false;
+                return true;
+            }
+
+            progress = true;
+        }
+
+        if (direction.Done || !direction.SourceReadable)
+        {
+            return true;
+        }
+
+        StepResult forwarded = Forward(c, direction);
+        if (forwarded == StepResult.Ended)
+        {
+            return false;
+        }
+
+        if (forwarded == StepResult.WouldBlock)
+        {
+            direction.SourceReadable = false;
+        }
+        else
+        {
+            progress = true;
+        }
+
+        return true;
     }
 
     private int SourceFd(TcpLoopConnection c, LoopDirection direction) =>
@@ -156,8 +239,8 @@ internal sealed unsafe partial class TcpEventLoop
     private int DestinationFd(TcpLoopConnection c, LoopDirection direction) =>
         direction.Direction == RelayDirection.ToUpstream ? c.UpstreamFd : c.ClientFd;
 
-    /// <summary>One read from the source, passed on. False: the connection ended.</summary>
-    private bool Forward(TcpLoopConnection c, LoopDirection direction)
+    /// <summary>One read from the source, passed on (what the destination cannot take is parked).</summary>
+    private StepResult Forward(TcpLoopConnection c, LoopDirection direction)
     {
         if (direction.Bulk && _pipes is not null)
         {
@@ -176,7 +259,7 @@ internal sealed unsafe partial class TcpEventLoop
             nint sent = SocketNativeMethods.Send(DestinationFd(c, direction), _scratch, (nuint)n, SendFlags);
             if (sent == n)
             {
-                return true;
+                return StepResult.Progress;
             }
 
             if (sent < 0)
@@ -190,14 +273,15 @@ internal sealed unsafe partial class TcpEventLoop
                 sent = 0;
             }
 
-            // The destination is full: park the rest and wait for EPOLLOUT.
+            // The destination is full: park the rest until it is writable again.
             int rest = (int)(n - sent);
             byte[] parked = ArrayPool<byte>.Shared.Rent(rest);
             new ReadOnlySpan<byte>(_scratch + sent, rest).CopyTo(parked);
             direction.Pending = parked;
             direction.PendingOffset = 0;
             direction.PendingCount = rest;
-            return true;
+            direction.DestinationWritable = false;
+            return StepResult.Progress;
         }
 
         if (n == 0)
@@ -206,10 +290,12 @@ internal sealed unsafe partial class TcpEventLoop
         }
 
         int readErrno = Marshal.GetLastPInvokeError();
-        return readErrno is EAgain or EIntr || Fail(c, direction, PumpOutcome.SourceFailed, readErrno);
+        return readErrno == EAgain ? StepResult.WouldBlock
+            : readErrno == EIntr ? StepResult.Progress
+            : Fail(c, direction, PumpOutcome.SourceFailed, readErrno);
     }
 
-    private bool Splice(TcpLoopConnection c, LoopDirection direction)
+    private StepResult Splice(TcpLoopConnection c, LoopDirection direction)
     {
         SplicePipe? pipe = _pipes!.Rent(out _);
         if (pipe is null)
@@ -229,7 +315,9 @@ internal sealed unsafe partial class TcpEventLoop
                 return SourceEnded(c, direction);
             }
 
-            return errno is EAgain or EIntr || Fail(c, direction, PumpOutcome.SourceFailed, errno);
+            return errno == EAgain ? StepResult.WouldBlock
+                : errno == EIntr ? StepResult.Progress
+                : Fail(c, direction, PumpOutcome.SourceFailed, errno);
         }
 
         direction.Bytes += n;
@@ -242,11 +330,17 @@ internal sealed unsafe partial class TcpEventLoop
 
         direction.Pipe = pipe;
         direction.PipeCount = (int)n;
-        return Flush(c, direction);
+        StepResult flushed = Flush(c, direction);
+        if (flushed == StepResult.WouldBlock)
+        {
+            direction.DestinationWritable = false;
+        }
+
+        return flushed == StepResult.Ended ? StepResult.Ended : StepResult.Progress;
     }
 
-    /// <summary>Sends parked bytes (after a read, or on EPOLLOUT). False: the connection ended.</summary>
-    private bool Flush(TcpLoopConnection c, LoopDirection direction)
+    /// <summary>Sends parked bytes until they are gone or the destination is full.</summary>
+    private StepResult Flush(TcpLoopConnection c, LoopDirection direction)
     {
         int destination = DestinationFd(c, direction);
         while (direction.Parked)
@@ -272,8 +366,7 @@ internal sealed unsafe partial class TcpEventLoop
                     continue;
                 }
 
-                // EAGAIN: stays parked until EPOLLOUT.
-                return errno == EAgain || Fail(c, direction, PumpOutcome.DestinationFailed, errno);
+                return errno == EAgain ? StepResult.WouldBlock : Fail(c, direction, PumpOutcome.DestinationFailed, errno);
             }
 
             if (direction.PendingCount > 0)
@@ -298,7 +391,7 @@ internal sealed unsafe partial class TcpEventLoop
             }
         }
 
-        return true;
+        return StepResult.Progress;
     }
 
     /// <summary>
@@ -306,7 +399,7 @@ internal sealed unsafe partial class TcpEventLoop
     /// error (the read then returns 0 too): the socket is then in TCP_CLOSE, which a FIN cannot
     /// cause while our own sending side is still open.
     /// </summary>
-    private bool SourceEnded(TcpLoopConnection c, LoopDirection direction)
+    private StepResult SourceEnded(TcpLoopConnection c, LoopDirection direction)
     {
         LoopDirection opposite = ReferenceEquals(direction, c.ToUpstream) ? c.ToClient : c.ToUpstream;
         int source = SourceFd(c, direction);
@@ -321,21 +414,21 @@ internal sealed unsafe partial class TcpEventLoop
             return Fail(c, direction, PumpOutcome.DestinationFailed, Marshal.GetLastPInvokeError());
         }
 
-        return true;
+        return StepResult.Progress;
     }
 
     private static int TcpState(int fd) =>
         SocketNativeMethods.GetInt(fd, LinuxSocketOptions.SolTcp, SocketNativeMethods.TcpInfo, out int info) == 0 ? info & 0xFF : -1;
 
-    /// <summary>Ends the relay with RST on both sides for a failed direction. Always false (ended).</summary>
-    private bool Fail(TcpLoopConnection c, LoopDirection direction, PumpOutcome outcome, int errno)
+    /// <summary>Ends the relay with RST on both sides for a failed direction. Always <see cref="StepResult.Ended"/>.</summary>
+    private StepResult Fail(TcpLoopConnection c, LoopDirection direction, PumpOutcome outcome, int errno)
     {
         var failed = new PumpResult(outcome, SpliceRelayPump.ToSocketError(errno));
         bool toUpstream = direction.Direction == RelayDirection.ToUpstream;
         PumpResult up = toUpstream ? failed : Unfinished(c.ToUpstream);
         PumpResult down = toUpstream ? Unfinished(c.ToClient) : failed;
         EndRelay(c, up, down, idleTimedOut: false, reset: true);
-        return false;
+        return StepResult.Ended;
     }
 
     private static PumpResult Unfinished(LoopDirection direction) => direction.Done ? PumpResult.Completed : PumpResult.Aborted;
@@ -346,6 +439,13 @@ internal sealed unsafe partial class TcpEventLoop
         var result = new RelayResult(toUpstream, toClient, c.ToUpstream.Bytes, c.ToClient.Bytes, idleTimedOut);
         TcpConnectionHandler.ReportRelayEnded(_counters, _log, _idleTimeout, c.Peer, c.Source, result, Stopwatch.GetElapsedTime(c.Started));
         Recycle(c, reset);
+    }
+
+    private enum StepResult
+    {
+        Progress,
+        WouldBlock,
+        Ended,
     }
 
     private void ReleaseDirection(LoopDirection direction)

@@ -25,6 +25,11 @@ internal sealed partial class TcpEventLoop
     /// <summary>Milliseconds until the earliest deadline (or accept resumption); -1: none.</summary>
     private int NextTimeoutMs()
     {
+        if (HasReadyWork)
+        {
+            return 0;
+        }
+
         long next = long.MaxValue;
         next = Math.Min(next, _headerQueue.NextDeadline ?? long.MaxValue);
         next = Math.Min(next, _connectQueue.NextDeadline ?? long.MaxValue);

@@ -129,6 +129,7 @@ internal sealed unsafe partial class TcpEventLoop
                     Dispatch(_events[i]);
                 }
 
+                RunReady();
                 RunTimers();
                 if (_stopRequested && !_acceptClosed)
                 {
