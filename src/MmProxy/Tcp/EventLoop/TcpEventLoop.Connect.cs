@@ -11,9 +11,10 @@ namespace MmProxy.Tcp.EventLoop;
 /// <summary>
 /// The upstream connection: target by family (<see cref="TargetSelector"/>), a non-blocking
 /// socket bound to the client's address (<see cref="UpstreamBinder"/>), connect, completion on
-/// EPOLLOUT (SO_ERROR) under --connect-timeout. The client's port in use here (EADDRINUSE on bind,
-/// EADDRINUSE/EADDRNOTAVAIL on connect) retries once from a kernel-chosen port, logged like the
-/// socket engine.
+/// EPOLLOUT (SO_ERROR) under --connect-timeout. The client's port is first reserved at connect
+/// (see <see cref="UpstreamBinder"/>), then bound with bind() if that fails; the client's port in
+/// use here (EADDRINUSE on bind, EADDRINUSE/EADDRNOTAVAIL on connect) retries once from a
+/// kernel-chosen port, logged like the socket engine.
 /// </summary>
 internal sealed unsafe partial class TcpEventLoop
 {
@@ -56,9 +57,10 @@ internal sealed unsafe partial class TcpEventLoop
 
     private void Connect(TcpLoopConnection c)
     {
+        bool plainBind = false;
         while (true)
         {
-            UpstreamBindResult bound = UpstreamBinder.Open(c.Target.AddressFamily, c.BindSource, _mark, nonBlocking: true);
+            UpstreamBindResult bound = UpstreamBinder.Open(c.Target.AddressFamily, c.BindSource, _mark, nonBlocking: true, plainBind);
             if (!bound.Succeeded)
             {
                 if (bound.Error == SocketSetupError.AddressInUse && c.BindSource is { Port: not 0 })
@@ -75,6 +77,17 @@ internal sealed unsafe partial class TcpEventLoop
                 : ReferenceEquals(c.Target, _targetV6) ? _targetV6Address
                 : NativeSocketAddress.FromIPEndPoint(c.Target);
             int errno = SocketNativeMethods.Connect(bound.Fd, (byte*)&target, (uint)target.Length) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (bound.PortAtConnect
+                && (errno == Errno.EADDRNOTAVAIL
+                    || ((errno is 0 or LoopNativeMethods.EInProgress) && !UpstreamBinder.HasLocalPort(bound.Fd, c.BindSource!.Port))))
+            {
+                // The port could not be reserved at connect (another socket bound it, or the port
+                // range changed): bind() it instead; connect picks the port synchronously.
+                _ = SocketNativeMethods.Close(bound.Fd);
+                plainBind = true;
+                continue;
+            }
+
             if (errno is 0 or LoopNativeMethods.EInProgress)
             {
                 c.UpstreamFd = bound.Fd;
@@ -93,6 +106,7 @@ internal sealed unsafe partial class TcpEventLoop
             if (ShouldFallBack(c, errno))
             {
                 FallBackToKernelPort(c);
+                plainBind = false;
                 continue;
             }
 

@@ -77,6 +77,31 @@ public sealed class TcpEventLoopTests : IDisposable
         Assert.Equal(down.Length, proxy.Counters.BytesToClient);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_client_port_is_kept_whether_reserved_at_connect_or_bound(bool boundElsewhere)
+    {
+        // A port some socket bind()s (here on another address) cannot be reserved at connect: the
+        // loop then binds it, and the upstream still sees the client's exact port.
+        string[] range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        int port = (int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture)
+            + int.Parse(range[1], System.Globalization.CultureInfo.InvariantCulture)) / 2 + (boundElsewhere ? 31 : 32);
+        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (boundElsewhere)
+        {
+            holder.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.86"), port));
+        }
+
+        await using var proxy = LoopProxy.Start(Options());
+        (Socket client, Socket server) = await OpenAsync(proxy, "127.0.0.85", port);
+        using (client)
+        using (server)
+        {
+            Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.85"), port), server.RemoteEndPoint);
+        }
+    }
+
     [Fact]
     public async Task A_slow_reader_gets_every_byte_without_the_proxy_losing_any()
     {
