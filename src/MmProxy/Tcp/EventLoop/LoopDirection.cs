@@ -42,10 +42,14 @@ internal sealed class LoopDirection
     /// <summary>Edge-triggered readiness of the destination (set by EPOLLOUT, cleared by EAGAIN).</summary>
     public bool DestinationWritable { get; set; }
 
+    /// <summary>An event for the source reported EPOLLRDHUP/HUP/ERR: read it until 0 or an error.</summary>
+    public bool SourceHungUp { get; set; }
+
     public void Reset()
     {
         Done = false;
         Bulk = false;
+        SourceHungUp = false;
         Bytes = 0;
         Pending = null;
         PendingOffset = 0;

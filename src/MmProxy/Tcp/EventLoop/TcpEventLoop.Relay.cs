@@ -75,7 +75,9 @@ internal sealed unsafe partial class TcpEventLoop
         _ = Pump(c);
     }
 
-    private const uint RelayEvents = EpollFlags.In | EpollFlags.Out | EpollFlags.EdgeTriggered;
+    // RDHUP: an event that comes with the peer's FIN says so, which lets a short read skip the
+    // recv that would only return EAGAIN (see Forward).
+    private const uint RelayEvents = EpollFlags.In | EpollFlags.Out | EpollFlags.RdHup | EpollFlags.EdgeTriggered;
 
     /// <summary>Rounds of one read (or flush) per direction before other connections get a turn.</summary>
     private const int PumpRounds = 8;
@@ -88,9 +90,14 @@ internal sealed unsafe partial class TcpEventLoop
     {
         LoopDirection asSource = upstream ? c.ToClient : c.ToUpstream;
         LoopDirection asDestination = upstream ? c.ToUpstream : c.ToClient;
-        if ((events & (EpollFlags.In | EpollFlags.Err | EpollFlags.Hup)) != 0)
+        if ((events & (EpollFlags.In | EpollFlags.Err | EpollFlags.Hup | EpollFlags.RdHup)) != 0)
         {
             asSource.SourceReadable = true;
+        }
+
+        if ((events & (EpollFlags.Err | EpollFlags.Hup | EpollFlags.RdHup)) != 0)
+        {
+            asSource.SourceHungUp = true;
         }
 
         if ((events & (EpollFlags.Out | EpollFlags.Err | EpollFlags.Hup)) != 0)
@@ -259,6 +266,14 @@ internal sealed unsafe partial class TcpEventLoop
             nint sent = SocketNativeMethods.Send(DestinationFd(c, direction), _scratch, (nuint)n, SendFlags);
             if (sent == n)
             {
+                if (n < room && !direction.SourceHungUp)
+                {
+                    // A short read emptied the receive queue, and no FIN had arrived when epoll
+                    // reported the event: anything later (data or FIN) raises a new edge. Skipping
+                    // the read that would return EAGAIN saves a system call per message.
+                    direction.SourceReadable = false;
+                }
+
                 return StepResult.Progress;
             }
 
