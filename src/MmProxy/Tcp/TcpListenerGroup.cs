@@ -127,16 +127,7 @@ internal sealed class TcpListenerGroup : IAsyncDisposable
         catch (SocketException ex)
         {
             socket.Dispose();
-            error = ex.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse =>
-                    $"cannot listen on {endPoint}: the address is already in use: another process holds it (see `ss -ltnp 'sport = :{endPoint.Port}'`)",
-                SocketError.AddressNotAvailable =>
-                    $"cannot listen on {endPoint}: the address is not assigned to any interface of this host",
-                SocketError.AccessDenied =>
-                    $"cannot listen on {endPoint}: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE",
-                _ => $"cannot listen on {endPoint}: {DescribeSocketError(ex.SocketErrorCode)}",
-            };
+            error = ListenErrorMessages.Describe(endPoint, udp: false, ex.SocketErrorCode, DescribeSocketError(ex.SocketErrorCode));
             return null;
         }
     }

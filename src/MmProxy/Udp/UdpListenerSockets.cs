@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MmProxy.Diagnostics;
 using MmProxy.Interop;
 
 namespace MmProxy.Udp;
@@ -84,16 +85,7 @@ internal static class UdpListenerSockets
         catch (SocketException ex)
         {
             socket.Dispose();
-            error = ex.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse =>
-                    $"cannot listen on {endPoint}/udp: the address is already in use: another process holds it (see `ss -lunp 'sport = :{endPoint.Port}'`)",
-                SocketError.AddressNotAvailable =>
-                    $"cannot listen on {endPoint}/udp: the address is not assigned to any interface of this host",
-                SocketError.AccessDenied =>
-                    $"cannot listen on {endPoint}/udp: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE",
-                _ => $"cannot listen on {endPoint}/udp: {UdpFlow.DescribeError(ex.SocketErrorCode)}",
-            };
+            error = ListenErrorMessages.Describe(endPoint, udp: true, ex.SocketErrorCode, UdpFlow.DescribeError(ex.SocketErrorCode));
             return null;
         }
     }
