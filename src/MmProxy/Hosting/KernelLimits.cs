@@ -18,7 +18,6 @@ internal static class KernelLimits
     public const int MinimumOpenFiles = 128;
 
     private const int FallbackBacklog = 4096;
-    private const int EIntr = 4;
 
     /// <summary>
     /// False when the soft RLIMIT_NOFILE, in <paramref name="limit"/>, is below
@@ -53,12 +52,12 @@ internal static class KernelLimits
             int written = 0;
             while (written < bytes.Length)
             {
-                nint n = EpollNativeMethods.Write(2, start + written, (nuint)(bytes.Length - written));
+                nint n = DescriptorNativeMethods.Write(2, start + written, (nuint)(bytes.Length - written));
                 if (n > 0)
                 {
                     written += (int)n;
                 }
-                else if (n < 0 && Marshal.GetLastPInvokeError() == EIntr)
+                else if (n < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR)
                 {
                     continue;
                 }

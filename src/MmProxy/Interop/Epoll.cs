@@ -13,7 +13,6 @@ internal sealed unsafe class Epoll : IDisposable
     /// <summary>The event data reserved for wake-ups.</summary>
     public const ulong WakeData = ulong.MaxValue;
 
-    private const int EIntr = 4;
     private readonly int _wakeFd;
     private int _disposed;
 
@@ -43,7 +42,7 @@ internal sealed unsafe class Epoll : IDisposable
         if (wake < 0)
         {
             errno = Marshal.GetLastPInvokeError();
-            _ = EpollNativeMethods.Close(fd);
+            _ = DescriptorNativeMethods.Close(fd);
             return null;
         }
 
@@ -80,7 +79,7 @@ internal sealed unsafe class Epoll : IDisposable
         if (n < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            return errno == EIntr ? 0 : -errno;
+            return errno == Errno.EINTR ? 0 : -errno;
         }
 
         for (int i = 0; i < n; i++)
@@ -88,7 +87,7 @@ internal sealed unsafe class Epoll : IDisposable
             if (events[i].Data == WakeData)
             {
                 ulong drained;
-                _ = EpollNativeMethods.Read(_wakeFd, &drained, sizeof(ulong));
+                _ = DescriptorNativeMethods.Read(_wakeFd, &drained, sizeof(ulong));
             }
         }
 
@@ -99,7 +98,7 @@ internal sealed unsafe class Epoll : IDisposable
     public void Wake()
     {
         ulong one = 1;
-        _ = EpollNativeMethods.Write(_wakeFd, &one, sizeof(ulong));
+        _ = DescriptorNativeMethods.Write(_wakeFd, &one, sizeof(ulong));
     }
 
     private int Control(int op, int fd, uint events, ulong data)
@@ -115,7 +114,7 @@ internal sealed unsafe class Epoll : IDisposable
             return;
         }
 
-        _ = EpollNativeMethods.Close(_wakeFd);
-        _ = EpollNativeMethods.Close(Fd);
+        _ = DescriptorNativeMethods.Close(_wakeFd);
+        _ = DescriptorNativeMethods.Close(Fd);
     }
 }

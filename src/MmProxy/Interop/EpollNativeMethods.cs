@@ -33,16 +33,4 @@ internal static unsafe class EpollNativeMethods
     [DllImport(LibC, EntryPoint = "eventfd", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static extern int EventFd(uint initval, int flags);
-
-    [DllImport(LibC, EntryPoint = "write", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    public static extern nint Write(int fd, void* buffer, nuint count);
-
-    [DllImport(LibC, EntryPoint = "read", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    public static extern nint Read(int fd, void* buffer, nuint count);
-
-    [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    public static extern int Close(int fd);
 }

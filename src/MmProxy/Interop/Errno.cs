@@ -8,6 +8,8 @@ namespace MmProxy.Interop;
 internal static class Errno
 {
     public const int EPERM = 1;
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
     public const int EINVAL = 22;
@@ -24,6 +26,7 @@ internal static class Errno
     public const int ETIMEDOUT = 110;
     public const int ECONNREFUSED = 111;
     public const int EHOSTUNREACH = 113;
+    public const int EINPROGRESS = 115;
 
     /// <summary>"EPERM (Operation not permitted)"; unknown values as "errno 123 (...)".</summary>
     public static string Describe(int errno)
@@ -31,6 +34,8 @@ internal static class Errno
         string name = errno switch
         {
             EPERM => "EPERM",
+            EINTR => "EINTR",
+            EAGAIN => "EAGAIN",
             ENOMEM => "ENOMEM",
             EACCES => "EACCES",
             EINVAL => "EINVAL",
@@ -47,6 +52,7 @@ internal static class Errno
             ETIMEDOUT => "ETIMEDOUT",
             ECONNREFUSED => "ECONNREFUSED",
             EHOSTUNREACH => "EHOSTUNREACH",
+            EINPROGRESS => "EINPROGRESS",
             _ => "errno " + errno.ToString(CultureInfo.InvariantCulture),
         };
         return $"{name} ({Marshal.GetPInvokeErrorMessage(errno)})";

@@ -11,8 +11,6 @@ internal static unsafe class MultiMessageNativeMethods
 {
     private const string LibC = "libc";
 
-    public const int EAgain = 11;
-    public const int EIntr = 4;
 
     /// <summary>Returns the number of messages received (each one's length in <see cref="MMsgHdr.Length"/>) or -1.</summary>
     [DllImport(LibC, EntryPoint = "recvmmsg", SetLastError = true)]

@@ -80,10 +80,6 @@ internal static unsafe class SocketNativeMethods
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static extern int Ioctl(int fd, nuint request, int* argument);
 
-    [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    public static extern int Close(int fd);
-
     /// <summary>setsockopt with an int value: 0 or the errno.</summary>
     public static int SetInt(int fd, int level, int optionName, int value)
     {

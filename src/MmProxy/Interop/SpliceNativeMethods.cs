@@ -4,10 +4,11 @@ using System.Runtime.InteropServices;
 namespace MmProxy.Interop;
 
 /// <summary>
-/// libc entry points for the zero-copy relay: splice(2), pipes and read(2). Classic DllImport with
-/// SetLastError (LibraryImport returned a wrong errno under tiered compilation here); callers read
-/// Marshal.GetLastPInvokeError() right after each call. Sockets go in as SafeSocketHandle so a
-/// concurrent Dispose cannot close (and let the kernel reuse) the descriptor during a call.
+/// libc entry points for the zero-copy relay: splice(2) and pipes (read/close: DescriptorNativeMethods).
+/// Classic DllImport with SetLastError (LibraryImport returned a wrong errno under tiered compilation
+/// here); callers read Marshal.GetLastPInvokeError() right after each call. The socket engine passes
+/// sockets as SafeSocketHandle so a concurrent Dispose cannot close (and let the kernel reuse) the
+/// descriptor during a call; the native loop, which owns its descriptors, uses the raw overload.
 /// </summary>
 internal static unsafe class SpliceNativeMethods
 {
@@ -19,8 +20,6 @@ internal static unsafe class SpliceNativeMethods
     public const int ONonBlock = 0x800;
     public const int FSetPipeSize = 1031;
     public const int FGetPipeSize = 1032;
-    public const int EIntr = 4;
-    public const int EAgain = 11;
 
     [DllImport(LibC, EntryPoint = "splice", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -30,6 +29,11 @@ internal static unsafe class SpliceNativeMethods
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static extern nint SpliceToSocket(int pipeRead, nint offIn, SafeSocketHandle socket, nint offOut, nuint length, uint flags);
 
+    /// <summary>Between raw descriptors (the native TCP loop owns its sockets as plain descriptors).</summary>
+    [DllImport(LibC, EntryPoint = "splice", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
+
     [DllImport(LibC, EntryPoint = "pipe2", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static extern int Pipe2(int* fds, int flags);
@@ -38,11 +42,4 @@ internal static unsafe class SpliceNativeMethods
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static extern int Fcntl(int fd, int command, int argument);
 
-    [DllImport(LibC, EntryPoint = "read", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    public static extern nint Read(int fd, byte* buffer, nuint count);
-
-    [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    public static extern int Close(int fd);
 }

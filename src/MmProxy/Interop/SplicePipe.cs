@@ -52,7 +52,7 @@ internal sealed class SplicePipe : IDisposable
             return;
         }
 
-        _ = SpliceNativeMethods.Close(ReadFd);
-        _ = SpliceNativeMethods.Close(WriteFd);
+        _ = DescriptorNativeMethods.Close(ReadFd);
+        _ = DescriptorNativeMethods.Close(WriteFd);
     }
 }

@@ -175,11 +175,11 @@ internal sealed class SpliceRelayPump : RelayPump
 
                 switch (errno)
                 {
-                    case SpliceNativeMethods.EAgain:
+                    case Errno.EAGAIN:
                         _pipes.Return(pipe, empty: true);
                         pipe = null;
                         break;
-                    case SpliceNativeMethods.EIntr:
+                    case Errno.EINTR:
                         break;
                     default:
                         return relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.SourceFailed, ToSocketError(errno));
@@ -239,12 +239,12 @@ internal sealed class SpliceRelayPump : RelayPump
                 continue;
             }
 
-            if (n < 0 && errno == SpliceNativeMethods.EIntr)
+            if (n < 0 && errno == Errno.EINTR)
             {
                 continue;
             }
 
-            if (n < 0 && errno != SpliceNativeMethods.EAgain)
+            if (n < 0 && errno != Errno.EAGAIN)
             {
                 return ValueTask.FromResult<PumpResult?>(
                     relay.IsAborted ? PumpResult.Aborted : new PumpResult(PumpOutcome.DestinationFailed, ToSocketError(errno)));
@@ -286,14 +286,14 @@ internal sealed class SpliceRelayPump : RelayPump
         {
             while (total < target.Length)
             {
-                nint n = SpliceNativeMethods.Read(pipe.ReadFd, start + total, (nuint)(target.Length - total));
+                nint n = DescriptorNativeMethods.Read(pipe.ReadFd, start + total, (nuint)(target.Length - total));
                 if (n > 0)
                 {
                     total += (int)n;
                     continue;
                 }
 
-                if (n < 0 && Marshal.GetLastPInvokeError() == SpliceNativeMethods.EIntr)
+                if (n < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR)
                 {
                     continue;
                 }

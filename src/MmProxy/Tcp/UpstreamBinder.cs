@@ -47,7 +47,7 @@ internal static class UpstreamBinder
         UpstreamBindResult result = Prepare(fd, v6, source, mark, plainBind);
         if (!result.Succeeded)
         {
-            _ = SocketNativeMethods.Close(fd);
+            _ = DescriptorNativeMethods.Close(fd);
         }
 
         return result;

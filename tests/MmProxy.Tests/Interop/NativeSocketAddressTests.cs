@@ -53,7 +53,7 @@ public sealed unsafe class NativeSocketAddressTests
         }
         finally
         {
-            _ = SocketNativeMethods.Close(fd);
+            _ = DescriptorNativeMethods.Close(fd);
         }
     }
 }

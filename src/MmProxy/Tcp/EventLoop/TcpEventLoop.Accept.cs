@@ -52,9 +52,9 @@ internal sealed unsafe partial class TcpEventLoop
                 int errno = Marshal.GetLastPInvokeError();
                 switch (errno)
                 {
-                    case EAgain:
+                    case Errno.EAGAIN:
                         return;
-                    case EIntr:
+                    case Errno.EINTR:
                     case Errno.ECONNABORTED:
                     // Network errors pending on the new connection are reported by accept (accept(2)): retry.
                     case EProto or ENoNet or ENetDown or EHostDown or EOpNotSupp or Errno.ENOPROTOOPT
@@ -83,7 +83,7 @@ internal sealed unsafe partial class TcpEventLoop
         IPEndPoint? peer = address.ToIPEndPoint();
         if (peer is null)
         {
-            _ = SocketNativeMethods.Close(fd);
+            _ = DescriptorNativeMethods.Close(fd);
             _counters.OnClosed();
             return;
         }

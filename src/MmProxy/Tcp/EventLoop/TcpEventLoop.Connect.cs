@@ -79,16 +79,16 @@ internal sealed unsafe partial class TcpEventLoop
             int errno = SocketNativeMethods.Connect(bound.Fd, (byte*)&target, (uint)target.Length) == 0 ? 0 : Marshal.GetLastPInvokeError();
             if (bound.PortAtConnect
                 && (errno == Errno.EADDRNOTAVAIL
-                    || ((errno is 0 or LoopNativeMethods.EInProgress) && !UpstreamBinder.HasLocalPort(bound.Fd, c.BindSource!.Port))))
+                    || ((errno is 0 or Errno.EINPROGRESS) && !UpstreamBinder.HasLocalPort(bound.Fd, c.BindSource!.Port))))
             {
                 // The port could not be reserved at connect (another socket bound it, or the port
                 // range changed): bind() it instead; connect picks the port synchronously.
-                _ = SocketNativeMethods.Close(bound.Fd);
+                _ = DescriptorNativeMethods.Close(bound.Fd);
                 plainBind = true;
                 continue;
             }
 
-            if (errno is 0 or LoopNativeMethods.EInProgress)
+            if (errno is 0 or Errno.EINPROGRESS)
             {
                 c.UpstreamFd = bound.Fd;
                 if (errno == 0)
@@ -102,7 +102,7 @@ internal sealed unsafe partial class TcpEventLoop
                 return;
             }
 
-            _ = SocketNativeMethods.Close(bound.Fd);
+            _ = DescriptorNativeMethods.Close(bound.Fd);
             if (ShouldFallBack(c, errno))
             {
                 FallBackToKernelPort(c);
@@ -140,7 +140,7 @@ internal sealed unsafe partial class TcpEventLoop
         }
 
         _connectQueue.Remove(c.PhaseDeadline);
-        _ = SocketNativeMethods.Close(c.UpstreamFd);
+        _ = DescriptorNativeMethods.Close(c.UpstreamFd);
         c.UpstreamFd = -1;
         c.UpstreamEvents = TcpLoopConnection.NotRegistered;
         error = errno != 0 ? errno : error;

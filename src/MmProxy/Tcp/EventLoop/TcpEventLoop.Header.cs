@@ -64,7 +64,7 @@ internal sealed unsafe partial class TcpEventLoop
         if (n < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno is EAgain or EIntr)
+            if (errno is Errno.EAGAIN or Errno.EINTR)
             {
                 SetInterest(c, upstream: false, EpollFlags.In);
                 return;

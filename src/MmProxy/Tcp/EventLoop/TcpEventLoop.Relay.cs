@@ -280,7 +280,7 @@ internal sealed unsafe partial class TcpEventLoop
             if (sent < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno is not (EAgain or EIntr))
+                if (errno is not (Errno.EAGAIN or Errno.EINTR))
                 {
                     return Fail(c, direction, PumpOutcome.DestinationFailed, errno);
                 }
@@ -305,8 +305,8 @@ internal sealed unsafe partial class TcpEventLoop
         }
 
         int readErrno = Marshal.GetLastPInvokeError();
-        return readErrno == EAgain ? StepResult.WouldBlock
-            : readErrno == EIntr ? StepResult.Progress
+        return readErrno == Errno.EAGAIN ? StepResult.WouldBlock
+            : readErrno == Errno.EINTR ? StepResult.Progress
             : Fail(c, direction, PumpOutcome.SourceFailed, readErrno);
     }
 
@@ -320,7 +320,7 @@ internal sealed unsafe partial class TcpEventLoop
             return Forward(c, direction);
         }
 
-        nint n = LoopNativeMethods.Splice(SourceFd(c, direction), 0, pipe.WriteFd, 0, (nuint)pipe.Capacity, SpliceFlags);
+        nint n = SpliceNativeMethods.Splice(SourceFd(c, direction), 0, pipe.WriteFd, 0, (nuint)pipe.Capacity, SpliceFlags);
         if (n <= 0)
         {
             int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
@@ -330,8 +330,8 @@ internal sealed unsafe partial class TcpEventLoop
                 return SourceEnded(c, direction);
             }
 
-            return errno == EAgain ? StepResult.WouldBlock
-                : errno == EIntr ? StepResult.Progress
+            return errno == Errno.EAGAIN ? StepResult.WouldBlock
+                : errno == Errno.EINTR ? StepResult.Progress
                 : Fail(c, direction, PumpOutcome.SourceFailed, errno);
         }
 
@@ -370,18 +370,18 @@ internal sealed unsafe partial class TcpEventLoop
             }
             else
             {
-                sent = LoopNativeMethods.Splice(direction.Pipe!.ReadFd, 0, destination, 0, (nuint)direction.PipeCount, SpliceFlags);
+                sent = SpliceNativeMethods.Splice(direction.Pipe!.ReadFd, 0, destination, 0, (nuint)direction.PipeCount, SpliceFlags);
             }
 
             if (sent < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == EIntr)
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }
 
-                return errno == EAgain ? StepResult.WouldBlock : Fail(c, direction, PumpOutcome.DestinationFailed, errno);
+                return errno == Errno.EAGAIN ? StepResult.WouldBlock : Fail(c, direction, PumpOutcome.DestinationFailed, errno);
             }
 
             if (direction.PendingCount > 0)

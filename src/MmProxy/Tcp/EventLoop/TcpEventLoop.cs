@@ -19,8 +19,6 @@ internal sealed unsafe partial class TcpEventLoop
 {
     private const ulong ListenerData = ulong.MaxValue - 1;
     private const int MaxEvents = 256;
-    private const int EAgain = 11;
-    private const int EIntr = 4;
 
     /// <summary>The scratch buffer: small relay reads and the first header read go through it.</summary>
     private const int ScratchSize = 64 * 1024;
@@ -308,7 +306,7 @@ internal sealed unsafe partial class TcpEventLoop
             _ = SocketNativeMethods.SetLingerZero(fd);
         }
 
-        _ = SocketNativeMethods.Close(fd);
+        _ = DescriptorNativeMethods.Close(fd);
     }
 
     /// <summary>Closes what is still open, gives back buffers, pipes and deadlines, and frees the slot.</summary>

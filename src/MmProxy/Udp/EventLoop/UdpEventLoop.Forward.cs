@@ -30,7 +30,7 @@ internal sealed unsafe partial class UdpEventLoop
         if (n < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno is not (MultiMessageNativeMethods.EAgain or MultiMessageNativeMethods.EIntr))
+            if (errno is not (Errno.EAGAIN or Errno.EINTR))
             {
                 OnReceiveError(errno);
             }
@@ -173,7 +173,7 @@ internal sealed unsafe partial class UdpEventLoop
                 continue;
             }
 
-            if (errno == MultiMessageNativeMethods.EIntr)
+            if (errno == Errno.EINTR)
             {
                 continue;
             }

@@ -54,14 +54,14 @@ internal sealed unsafe partial class UdpEventLoop
             int n = MultiMessageNativeMethods.RecvMMsg(flow.Fd, _replies.Headers + first, (uint)want, DontWait, null);
             if (n <= 0)
             {
-                int errno = n < 0 ? Marshal.GetLastPInvokeError() : MultiMessageNativeMethods.EAgain;
-                if (errno == MultiMessageNativeMethods.EAgain)
+                int errno = n < 0 ? Marshal.GetLastPInvokeError() : Errno.EAGAIN;
+                if (errno == Errno.EAGAIN)
                 {
                     return;
                 }
 
                 budget--;
-                if (errno == MultiMessageNativeMethods.EIntr)
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }
@@ -135,7 +135,7 @@ internal sealed unsafe partial class UdpEventLoop
             }
 
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == MultiMessageNativeMethods.EIntr)
+            if (errno == Errno.EINTR)
             {
                 continue;
             }
@@ -208,7 +208,7 @@ internal sealed unsafe partial class UdpEventLoop
             }
 
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == MultiMessageNativeMethods.EIntr)
+            if (errno == Errno.EINTR)
             {
                 continue;
             }

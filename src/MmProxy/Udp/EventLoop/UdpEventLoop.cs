@@ -190,7 +190,7 @@ internal sealed unsafe partial class UdpEventLoop : IDisposable
         errno is Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH;
 
     private static bool IsBufferFull(int errno) =>
-        errno is MultiMessageNativeMethods.EAgain or Errno.ENOBUFS;
+        errno is Errno.EAGAIN or Errno.ENOBUFS;
 
     /// <summary>Frees the native resources; call after <see cref="Exited"/> (or if never started). Does not close the listener.</summary>
     public void Dispose()
