@@ -26,9 +26,10 @@ internal static class CommandLineApp
         root.SetAction((parseResult, cancellationToken) =>
         {
             ProxyOptions proxy = options.ToProxyOptions(parseResult);
-            return parseResult.GetValue(config.Config) is { Length: > 0 } file
-                ? ProxyHost.RunAsync(file, proxy.Verbosity, proxy.LogFormat, operations.ToOperationsOptions(parseResult), cancellationToken)
-                : ProxyApplication.RunAsync(proxy, operations.ToOperationsOptions(parseResult), cancellationToken);
+            IConfigSource source = parseResult.GetValue(config.Config) is { Length: > 0 } file
+                ? new FileConfigSource(file)
+                : new FlagsConfigSource(proxy);
+            return ProxyHost.RunAsync(source, proxy.Verbosity, proxy.LogFormat, operations.ToOperationsOptions(parseResult), cancellationToken);
         });
         return root;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
+using MmProxy.Configuration;
 using MmProxy.Hosting;
 
 namespace MmProxy.Cli;

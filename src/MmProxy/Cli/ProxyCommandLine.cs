@@ -3,13 +3,14 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using MmProxy.Configuration;
-using MmProxy.ProxyProtocol;
+using MmProxy.Configuration.Settings;
 
 namespace MmProxy.Cli;
 
 /// <summary>
 /// The root command's options: go-mmproxy's flags with its defaults, mmproxy-rs's names as
-/// aliases, and our additions as GNU long options. Turns a parse result into <see cref="ProxyOptions"/>.
+/// aliases, and our additions as GNU long options; every tunable generated from its
+/// <see cref="ListenerSettings"/> entry (name, default, limits, help). Turns a parse result into <see cref="ProxyOptions"/>.
 /// </summary>
 internal sealed class ProxyCommandLine
 {
@@ -48,70 +49,12 @@ internal sealed class ProxyCommandLine
             Description = "Path to a file that contains allowed subnets of the proxy servers (one CIDR a line, # comments); without it every peer is allowed",
             HelpName = "PATH",
         };
-        Listeners = new Option<int>("--listeners")
-        {
-            Description = "Number of listener sockets that will be opened for the listen address (SO_REUSEPORT)",
-            HelpName = "N",
-            DefaultValueFactory = _ => 1,
-            CustomParser = r => ParseInteger(r, 1, 1024),
-        };
-        Mark = new Option<long>("--mark", "-m")
-        {
-            Description = "The mark that will be set on outbound packets (SO_MARK); 0 = none",
-            HelpName = "N",
-            DefaultValueFactory = _ => 0,
-            CustomParser = r => ParseInteger(r, 0, uint.MaxValue),
-        };
-        CloseAfter = new Option<TimeSpan?>("--close-after", "-c")
-        {
-            Description = "Number of seconds after which UDP socket will be cleaned up (default: 60)",
-            HelpName = "SECONDS",
-            CustomParser = r => ParseDuration(r, allowZero: false),
-        };
-        MaxUdpFlows = new Option<int>("--max-udp-flows")
-        {
-            Description = "Most UDP flows open at once; datagrams of new flows are dropped while the table is full",
-            HelpName = "N",
-            DefaultValueFactory = _ => ProxyOptions.DefaultMaxUdpFlows,
-            CustomParser = r => ParseInteger(r, 1, 16_777_216),
-        };
         Verbose = new Option<int>("-v")
         {
             Description = "0 - no logging of individual connections; 1 - log errors occurring in individual connections; 2 - log all state changes of individual connections",
             HelpName = "0|1|2",
             DefaultValueFactory = _ => 0,
-            CustomParser = r => ParseInteger(r, 0, 2),
-        };
-        HeaderTimeout = new Option<TimeSpan?>("--header-timeout")
-        {
-            Description = "Time a connection has to deliver its PROXY header (default: 5s)",
-            HelpName = "DURATION",
-            CustomParser = r => ParseDuration(r, allowZero: false),
-        };
-        MaxHeaderSize = new Option<int>("--max-header-size")
-        {
-            Description = "Largest PROXY header accepted, in bytes (v2 TLVs included)",
-            HelpName = "BYTES",
-            DefaultValueFactory = _ => ProxyOptions.DefaultMaxHeaderSize,
-            CustomParser = r => ParseInteger(r, ProxyHeaderParserOptions.MinimumMaxHeaderSize, ProxyHeaderParserOptions.LargestPossibleHeader),
-        };
-        ConnectTimeout = new Option<TimeSpan?>("--connect-timeout")
-        {
-            Description = "Time allowed to connect to the upstream service (default: 5s)",
-            HelpName = "DURATION",
-            CustomParser = r => ParseDuration(r, allowZero: false),
-        };
-        IdleTimeout = new Option<TimeSpan?>("--idle-timeout")
-        {
-            Description = "Close a connection when neither side sent anything for this long (default: off; 0 = off)",
-            HelpName = "DURATION",
-            CustomParser = r => ParseDuration(r, allowZero: true),
-        };
-        Backlog = new Option<int?>("--backlog")
-        {
-            Description = "Listen backlog (default: the kernel maximum, net.core.somaxconn)",
-            HelpName = "N",
-            CustomParser = r => ParseInteger(r, 1, int.MaxValue),
+            CustomParser = r => (int)ParseInteger(r, 0, 2),
         };
         LogFormat = new Option<string>("--log-format")
         {
@@ -120,30 +63,33 @@ internal sealed class ProxyCommandLine
             DefaultValueFactory = _ => "text",
             CustomParser = r => ParseChoice(r, "text", "json"),
         };
+        foreach (Setting setting in ListenerSettings.All)
+        {
+            _tunables.Add(setting, setting switch
+            {
+                IntegerSetting integer => IntegerOption(integer),
+                DurationSetting duration => DurationOption(duration),
+                SwitchSetting @switch => SwitchOption(@switch),
+                _ => throw new InvalidOperationException("no option kind for " + setting.Flag),
+            });
+        }
     }
+
+    private readonly Dictionary<Setting, Option> _tunables = [];
 
     public Option<IPEndPoint> Listen { get; }
     public Option<IPEndPoint> TargetV4 { get; }
     public Option<IPEndPoint> TargetV6 { get; }
     public Option<string> Protocol { get; }
     public Option<string?> AllowedSubnets { get; }
-    public Option<int> Listeners { get; }
-    public Option<long> Mark { get; }
-    public Option<TimeSpan?> CloseAfter { get; }
-    public Option<int> MaxUdpFlows { get; }
     public Option<int> Verbose { get; }
-    public Option<TimeSpan?> HeaderTimeout { get; }
-    public Option<int> MaxHeaderSize { get; }
-    public Option<TimeSpan?> ConnectTimeout { get; }
-    public Option<TimeSpan?> IdleTimeout { get; }
-    public Option<int?> Backlog { get; }
     public Option<string> LogFormat { get; }
 
-    public IEnumerable<Option> All =>
-    [
-        Listen, TargetV4, TargetV6, Protocol, AllowedSubnets, Listeners, Mark, CloseAfter, MaxUdpFlows, Verbose,
-        HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog, LogFormat,
-    ];
+    /// <summary>Every option of one listener plus -v and --log-format (process-wide, allowed with --config).</summary>
+    public IEnumerable<Option> All => [Listen, TargetV4, TargetV6, Protocol, AllowedSubnets, .. _tunables.Values, Verbose, LogFormat];
+
+    /// <summary>The option generated for a tunable of <see cref="ListenerSettings"/>.</summary>
+    public Option OptionFor(Setting setting) => _tunables[setting];
 
     public void AddTo(Command command)
     {
@@ -158,7 +104,6 @@ internal sealed class ProxyCommandLine
     public ProxyOptions ToProxyOptions(ParseResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        TimeSpan? idle = result.GetValue(IdleTimeout);
         string? subnets = result.GetValue(AllowedSubnets);
         return new ProxyOptions
         {
@@ -167,19 +112,76 @@ internal sealed class ProxyCommandLine
             TargetV4 = result.GetValue(TargetV4) ?? ProxyOptions.DefaultTargetV4,
             TargetV6 = result.GetValue(TargetV6) ?? ProxyOptions.DefaultTargetV6,
             AllowedSubnetsPath = string.IsNullOrEmpty(subnets) ? null : subnets,
-            Listeners = result.GetValue(Listeners),
-            Mark = (uint)result.GetValue(Mark),
-            CloseAfter = result.GetValue(CloseAfter) ?? ProxyOptions.DefaultCloseAfter,
-            MaxUdpFlows = result.GetValue(MaxUdpFlows),
+            Listeners = Integer(result, ListenerSettings.Listeners),
+            Mark = (uint)result.GetValue((Option<long?>)OptionFor(ListenerSettings.Mark))!.Value,
+            CloseAfter = Duration(result, ListenerSettings.CloseAfter)!.Value,
+            MaxUdpFlows = Integer(result, ListenerSettings.MaxUdpFlows),
             Verbosity = (Verbosity)result.GetValue(Verbose),
-            HeaderTimeout = result.GetValue(HeaderTimeout) ?? ProxyOptions.DefaultHeaderTimeout,
-            MaxHeaderSize = result.GetValue(MaxHeaderSize),
-            ConnectTimeout = result.GetValue(ConnectTimeout) ?? ProxyOptions.DefaultConnectTimeout,
-            IdleTimeout = idle is { } t && t > TimeSpan.Zero ? t : null,
-            Backlog = result.GetValue(Backlog),
+            HeaderTimeout = Duration(result, ListenerSettings.HeaderTimeout)!.Value,
+            MaxHeaderSize = Integer(result, ListenerSettings.MaxHeaderSize),
+            ConnectTimeout = Duration(result, ListenerSettings.ConnectTimeout)!.Value,
+            IdleTimeout = Duration(result, ListenerSettings.IdleTimeout),
+            Backlog = result.GetValue((Option<long?>)OptionFor(ListenerSettings.Backlog)) is { } backlog ? (int)backlog : null,
             LogFormat = result.GetValue(LogFormat) == "json" ? Configuration.LogFormat.Json : Configuration.LogFormat.Text,
+            SpliceThreshold = Integer(result, ListenerSettings.SpliceThreshold),
+            PipeSize = Integer(result, ListenerSettings.PipeSize),
+            UdpGso = result.GetValue((Option<string>)OptionFor(ListenerSettings.UdpGso)) == "on",
         };
     }
+
+    private int Integer(ParseResult result, IntegerSetting setting) =>
+        setting.IntOrDefault(result.GetValue((Option<long?>)OptionFor(setting)));
+
+    // "Off" parses as zero (System.CommandLine cannot carry a null out of a custom parser).
+    private TimeSpan? Duration(ParseResult result, DurationSetting setting) =>
+        result.GetResult(OptionFor(setting)) is { Implicit: false }
+            ? result.GetValue((Option<TimeSpan?>)OptionFor(setting)) is { } value && value > TimeSpan.Zero ? value : null
+            : setting.Default;
+
+    private static Option<long?> IntegerOption(IntegerSetting setting)
+    {
+        var option = new Option<long?>(setting.Flag, [.. setting.Aliases])
+        {
+            Description = setting.Description,
+            HelpName = setting.HelpName,
+            Hidden = setting.Hidden,
+            CustomParser = r => ParseInteger(r, setting.Min, setting.Max),
+        };
+        if (setting.Default is { } value)
+        {
+            option.DefaultValueFactory = _ => value;
+        }
+
+        return option;
+    }
+
+    private static Option<TimeSpan?> DurationOption(DurationSetting setting) => new(setting.Flag, [.. setting.Aliases])
+    {
+        Description = setting.Description,
+        HelpName = setting.HelpName,
+        Hidden = setting.Hidden,
+        CustomParser = r => ParseDuration(r, setting),
+    };
+
+    // A string, not a bool: a bool option is a switch (no value) to Go's flag syntax.
+    private static Option<string> SwitchOption(SwitchSetting setting) => new(setting.Flag, [.. setting.Aliases])
+    {
+        Description = setting.Description,
+        HelpName = setting.HelpName,
+        Hidden = setting.Hidden,
+        DefaultValueFactory = _ => setting.Default ? "on" : "off",
+        CustomParser = r =>
+        {
+            string? text = SingleToken(r);
+            if (text is null || !SwitchSetting.TryParse(text, out bool value))
+            {
+                r.AddError($"{OptionName(r)}: invalid value '{text}': expected {setting.Expected}");
+                return setting.Default ? "on" : "off";
+            }
+
+            return value ? "on" : "off";
+        },
+    };
 
     private static string OptionName(ArgumentResult result) =>
         result.Parent is OptionResult option ? option.IdentifierToken?.Value ?? option.Option.Name : result.Argument.Name;
@@ -231,9 +233,6 @@ internal sealed class ProxyCommandLine
         result.AddError($"{OptionName(result)}: invalid value '{text}': expected {string.Join(" or ", choices)}");
         return choices[0];
     }
-
-    private static int ParseInteger(ArgumentResult result, int min, int max) =>
-        (int)ParseInteger(result, min, (long)max);
 
     // Go's flag package reads integers with base prefixes (0x10, 0o20, 020); so do we.
     private static long ParseInteger(ArgumentResult result, long min, long max)
@@ -324,25 +323,20 @@ internal sealed class ProxyCommandLine
         return value >= 0;
     }
 
-    private static TimeSpan? ParseDuration(ArgumentResult result, bool allowZero)
+    private static TimeSpan? ParseDuration(ArgumentResult result, DurationSetting setting)
     {
         string? text = SingleToken(result);
         if (text is null)
         {
-            return null;
+            return setting.Default;
         }
 
-        if (allowZero && string.Equals(text, "off", StringComparison.OrdinalIgnoreCase))
+        if (!setting.TryParse(text, out TimeSpan? value))
         {
-            return TimeSpan.Zero;
+            result.AddError($"{OptionName(result)}: invalid duration '{text}': expected {setting.Expected}");
+            return setting.Default;
         }
 
-        if (!DurationParser.TryParse(text, out TimeSpan value) || (!allowZero && value <= TimeSpan.Zero))
-        {
-            result.AddError($"{OptionName(result)}: invalid duration '{text}': expected seconds or a number with ms, s, m or h (500ms, 5s, 1m){(allowZero ? string.Empty : ", greater than zero")}");
-            return null;
-        }
-
-        return value;
+        return value ?? TimeSpan.Zero;
     }
 }

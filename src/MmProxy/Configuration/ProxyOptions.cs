@@ -1,44 +1,41 @@
 using System.Net;
+using MmProxy.Configuration.Settings;
 
 namespace MmProxy.Configuration;
 
 /// <summary>
-/// Everything the command line decides, validated. Shared by the TCP and UDP data paths; immutable.
+/// One listener's validated settings (from the flags, or one port of a configuration file's
+/// listener), immutable. The tunables' defaults and limits live in <see cref="ListenerSettings"/>.
 /// </summary>
-internal sealed class ProxyOptions
+internal sealed record ProxyOptions
 {
     public static readonly IPEndPoint DefaultListen = new(IPAddress.Any, 8443);
     public static readonly IPEndPoint DefaultTargetV4 = new(IPAddress.Loopback, 443);
     public static readonly IPEndPoint DefaultTargetV6 = new(IPAddress.IPv6Loopback, 443);
-    public static readonly TimeSpan DefaultHeaderTimeout = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan DefaultCloseAfter = TimeSpan.FromSeconds(60);
-    public const int DefaultMaxHeaderSize = 4096;
-    public const int DefaultMaxUdpFlows = 65536;
 
     public TransportProtocol Protocol { get; init; } = TransportProtocol.Tcp;
     public IPEndPoint ListenEndPoint { get; init; } = DefaultListen;
     public IPEndPoint TargetV4 { get; init; } = DefaultTargetV4;
     public IPEndPoint TargetV6 { get; init; } = DefaultTargetV6;
 
-    /// <summary>Null: no file given, every peer is allowed.</summary>
+    /// <summary>Null: no file given (every peer is allowed, or the configuration file lists them inline).</summary>
     public string? AllowedSubnetsPath { get; init; }
 
-    public int Listeners { get; init; } = 1;
+    public int Listeners { get; init; } = ListenerSettings.Listeners.IntOrDefault(null);
 
     /// <summary>SO_MARK for upstream sockets; 0 = none.</summary>
     public uint Mark { get; init; }
 
     /// <summary>UDP flow expiry.</summary>
-    public TimeSpan CloseAfter { get; init; } = DefaultCloseAfter;
+    public TimeSpan CloseAfter { get; init; } = ListenerSettings.CloseAfter.Default!.Value;
 
     /// <summary>UDP flow table bound; when full, datagrams of new flows are dropped (and counted).</summary>
-    public int MaxUdpFlows { get; init; } = DefaultMaxUdpFlows;
+    public int MaxUdpFlows { get; init; } = ListenerSettings.MaxUdpFlows.IntOrDefault(null);
 
     public Verbosity Verbosity { get; init; } = Verbosity.Quiet;
-    public TimeSpan HeaderTimeout { get; init; } = DefaultHeaderTimeout;
-    public int MaxHeaderSize { get; init; } = DefaultMaxHeaderSize;
-    public TimeSpan ConnectTimeout { get; init; } = DefaultConnectTimeout;
+    public TimeSpan HeaderTimeout { get; init; } = ListenerSettings.HeaderTimeout.Default!.Value;
+    public int MaxHeaderSize { get; init; } = ListenerSettings.MaxHeaderSize.IntOrDefault(null);
+    public TimeSpan ConnectTimeout { get; init; } = ListenerSettings.ConnectTimeout.Default!.Value;
 
     /// <summary>Null: connections may idle forever.</summary>
     public TimeSpan? IdleTimeout { get; init; }
@@ -47,4 +44,13 @@ internal sealed class ProxyOptions
     public int? Backlog { get; init; }
 
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>TCP relay: reads that fill this many bytes switch a direction to splice(2); 0 copies everything.</summary>
+    public int SpliceThreshold { get; init; } = ListenerSettings.SpliceThreshold.IntOrDefault(null);
+
+    /// <summary>TCP relay: the pipe size asked for when splicing; 0 = the kernel default (64 KiB).</summary>
+    public int PipeSize { get; init; } = ListenerSettings.PipeSize.IntOrDefault(null);
+
+    /// <summary>UDP replies: equal-sized runs to one load balancer leave as one GSO message.</summary>
+    public bool UdpGso { get; init; } = ListenerSettings.UdpGso.Default;
 }

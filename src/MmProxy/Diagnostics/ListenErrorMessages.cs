@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using MmProxy.Interop;
 
 namespace MmProxy.Diagnostics;
 
@@ -8,21 +8,21 @@ internal static class ListenErrorMessages
 {
     /// <param name="endPoint">The address that could not be bound.</param>
     /// <param name="udp">UDP ("/udp" after the address, `ss -lunp`) or TCP (`ss -ltnp`).</param>
-    /// <param name="error">The bind error.</param>
-    /// <param name="otherwise">The description of any other error.</param>
-    public static string Describe(IPEndPoint endPoint, bool udp, SocketError error, string otherwise)
+    /// <param name="failure">What failed.</param>
+    public static string Describe(IPEndPoint endPoint, bool udp, SocketSetupResult failure)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         string where = udp ? $"{endPoint}/udp" : endPoint.ToString();
-        return error switch
+        return failure.Errno switch
         {
-            SocketError.AddressAlreadyInUse =>
+            Errno.EADDRINUSE =>
                 $"cannot listen on {where}: the address is already in use: another process holds it (see `ss -l{(udp ? "u" : "t")}np 'sport = :{endPoint.Port}'`)",
-            SocketError.AddressNotAvailable =>
+            Errno.EADDRNOTAVAIL =>
                 $"cannot listen on {where}: the address is not assigned to any interface of this host",
-            SocketError.AccessDenied =>
+            Errno.EACCES =>
                 $"cannot listen on {where}: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE",
-            _ => $"cannot listen on {where}: {otherwise}",
+            _ when failure.Step == "bind()" => $"cannot listen on {where}: {failure.Errno.Describe()}",
+            _ => $"cannot prepare the listening socket for {where}: {failure.Step} failed: {failure.Errno.Describe()}",
         };
     }
 }

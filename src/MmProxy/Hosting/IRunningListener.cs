@@ -1,11 +1,12 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 using MmProxy.Configuration;
 
 namespace MmProxy.Hosting;
 
 /// <summary>
-/// One listening port (TCP or UDP) of the configuration-file host: bound first, started once logging
-/// is ready (so at startup the sockets are bound while the logger factory is still being built).
+/// One listening port (TCP or UDP) of the host: bound first, started once logging is ready (so at
+/// startup the sockets are bound while the logger factory is still being built).
 /// </summary>
 internal interface IRunningListener : IAsyncDisposable
 {
@@ -17,6 +18,9 @@ internal interface IRunningListener : IAsyncDisposable
 
     int SocketCount { get; }
 
-    /// <summary>Creates the data path (handler, flow table) and starts the accept/receive loops.</summary>
+    /// <summary>The address bound (the port the kernel chose for port 0).</summary>
+    IPEndPoint EndPoint { get; }
+
+    /// <summary>Starts the loops.</summary>
     void Start(ILoggerFactory loggerFactory);
 }

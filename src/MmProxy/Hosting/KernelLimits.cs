@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using MmProxy.Interop;
 
@@ -27,14 +26,14 @@ internal static class KernelLimits
     /// </summary>
     public static bool HasEnoughOpenFiles(out long limit)
     {
-        if (ResourceLimitNativeMethods.GetRLimit(ResourceLimitNativeMethods.OpenFiles, out ResourceLimit current) != 0)
+        if (!ResourceLimits.TryGetOpenFiles(out ulong soft))
         {
             // Cannot be read: nothing to check (the runtime reports any failure itself).
             limit = -1;
             return true;
         }
 
-        limit = current.Soft > long.MaxValue ? long.MaxValue : (long)current.Soft;
+        limit = soft > long.MaxValue ? long.MaxValue : (long)soft;
         return limit >= MinimumOpenFiles;
     }
 
@@ -42,32 +41,13 @@ internal static class KernelLimits
     /// Says on standard error why mmproxy cannot start with <paramref name="limit"/> open files. A
     /// raw write(2): setting up the console needs descriptors of its own.
     /// </summary>
-    public static unsafe void ReportOpenFileLimitTooLow(long limit)
+    public static void ReportOpenFileLimitTooLow(long limit)
     {
         string message = string.Create(CultureInfo.InvariantCulture,
             $"mmproxy: the open file limit (RLIMIT_NOFILE) is {limit}, too low to start: the runtime alone holds 80 to 110 descriptors and each connection takes two more; mmproxy needs at least {MinimumOpenFiles}. Raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n; e.g. 65536)\n");
-        byte[] bytes = Encoding.UTF8.GetBytes(message);
-        fixed (byte* start = bytes)
-        {
-            int written = 0;
-            while (written < bytes.Length)
-            {
-                nint n = DescriptorNativeMethods.Write(2, start + written, (nuint)(bytes.Length - written));
-                if (n > 0)
-                {
-                    written += (int)n;
-                }
-                else if (n < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR)
-                {
-                    continue;
-                }
-                else
-                {
-                    // Standard error is closed or broken: the exit status is all that is left.
-                    return;
-                }
-            }
-        }
+
+        // Standard error closed or broken: the exit status is all that is left.
+        _ = Descriptor.WriteAll(Descriptor.StandardError, Encoding.UTF8.GetBytes(message));
     }
 
     /// <summary>The soft RLIMIT_NOFILE of this process (from /proc/self/limits), or null if unknown/unlimited.</summary>

@@ -15,6 +15,8 @@ internal sealed class ListenerSet : IAsyncDisposable
 {
     private readonly Dictionary<string, (ListenerUnit Unit, IRunningListener Listener)> _open = new(StringComparer.Ordinal);
     private readonly ProxyCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly Action<ILogger, ListenerUnit, IRunningListener> _opened;
     private ILoggerFactory? _loggerFactory;
     private ILogger _log;
     // Guards _open against /metrics scrapes (another thread) during a reload.
@@ -24,14 +26,20 @@ internal sealed class ListenerSet : IAsyncDisposable
     /// <param name="counters">TCP counters shared by every listener.</param>
     /// <param name="udpCounters">UDP counters shared by every listener.</param>
     /// <param name="log">Used until <see cref="Start"/> (a <see cref="DeferredLogger"/> at startup).</param>
-    public ListenerSet(ProxyCounters counters, UdpCounters udpCounters, ILogger log)
+    /// <param name="time">The loops' clock.</param>
+    /// <param name="opened">Says that a listener started (the configuration source words it).</param>
+    public ListenerSet(ProxyCounters counters, UdpCounters udpCounters, ILogger log, TimeProvider time, Action<ILogger, ListenerUnit, IRunningListener> opened)
     {
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentNullException.ThrowIfNull(udpCounters);
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(opened);
         _counters = counters;
         UdpCounters = udpCounters;
         _log = log;
+        _time = time;
+        _opened = opened;
     }
 
     public UdpCounters UdpCounters { get; }
@@ -42,6 +50,18 @@ internal sealed class ListenerSet : IAsyncDisposable
 
     /// <summary>Faults when any listener dies (the process must exit non-zero).</summary>
     public Task Faulted => _faulted.Task;
+
+    /// <summary>The listeners open now (tests, status).</summary>
+    public IReadOnlyList<IRunningListener> Listeners
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _open.Values.Select(v => v.Listener)];
+            }
+        }
+    }
 
     /// <summary>UDP flows open now, over every UDP listener (for /metrics).</summary>
     public long UdpFlowCount()
@@ -147,8 +167,8 @@ internal sealed class ListenerSet : IAsyncDisposable
     {
         ProxyOptions o = unit.Options;
         IRunningListener? listener = o.Protocol == TransportProtocol.Udp
-            ? UdpRunningListener.Bind(o, unit.Subnets, UdpCounters, _log, out error)
-            : TcpRunningListener.Bind(o, unit.Subnets, _counters, _log, out error);
+            ? UdpRunningListener.Bind(o, unit.Subnets, UdpCounters, _time, out error)
+            : TcpRunningListener.Bind(o, unit.Subnets, _counters, _log, _time, out error);
         if (listener is null)
         {
             return false;
@@ -172,10 +192,8 @@ internal sealed class ListenerSet : IAsyncDisposable
 
     private void StartOne(ListenerUnit unit, IRunningListener listener)
     {
-        ProxyOptions o = unit.Options;
         listener.Start(_loggerFactory!);
-        ReloadLog.ListenerOpened(_log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp" : "tcp", o.ListenEndPoint, o.TargetV4, o.TargetV6,
-            listener.SocketCount, unit.Subnets.AllowsAll ? "everyone" : o.AllowedSubnetsPath ?? "inline");
+        _opened(_log, unit, listener);
     }
 
     private async Task CloseAsync(string key, bool log)

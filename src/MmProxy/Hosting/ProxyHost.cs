@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MmProxy.Configuration;
 using MmProxy.Configuration.ConfigFile;
@@ -11,26 +9,29 @@ using MmProxy.Udp;
 namespace MmProxy.Hosting;
 
 /// <summary>
-/// Configuration-file mode (<c>--config</c>): every listener of the file (TCP and UDP, port ranges)
-/// in one process. SIGHUP re-reads the file and its allowed-subnets files and applies the
-/// difference (see <see cref="ReloadPlan"/>); a broken file is logged and the running configuration
-/// stays. SIGINT/SIGTERM close every listener and exit 0; a listener failure exits 1.
+/// The one way the proxy runs, for the flags and for <c>--config</c> alike: read the configuration
+/// (<see cref="IConfigSource"/>), check the capability, bind every port while logging is built on
+/// another core, start accepting, then serve until a signal. SIGHUP reads the configuration again
+/// and applies the difference (<see cref="ReloadPlan"/>); a broken one is logged and the running
+/// configuration stays. SIGINT/SIGTERM close every listener, drain, and exit 0; a listener failure exits 1.
 /// </summary>
 internal static class ProxyHost
 {
-    public static async Task<int> RunAsync(string configPath, Verbosity verbosity, LogFormat logFormat, OperationsOptions operations, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(IConfigSource source, Verbosity verbosity, LogFormat logFormat, OperationsOptions operations, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(configPath);
+        ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(operations);
         long started = Stopwatch.GetTimestamp();
-        Task<ILoggerFactory> logging = Task.Run(() => LoggingSetup.Create(logFormat, verbosity));
-        ConfigLoadResult loaded = ConfigFileLoader.LoadFile(configPath);
-        string? capabilityError = loaded.Succeeded ? TransparentCapability.Check() : null;
 
-        // Bind every port while the logger factory is built on another core; accept once it is ready.
+        // Logging setup is the slowest step of startup (mostly JIT): build it on another core
+        // while the configuration loads and the ports are bound, then report what happened in order.
+        Task<ILoggerFactory> logging = Task.Run(() => LoggingSetup.Create(logFormat, verbosity));
+        ConfigLoadResult loaded = source.Load();
+        string? capabilityError = loaded.Succeeded ? TransparentCapability.Check() : null;
         var counters = new ProxyCounters();
+        var udpCounters = new UdpCounters();
         var listenerLog = new DeferredLogger();
-        await using var listeners = new ListenerSet(counters, new UdpCounters(), listenerLog);
+        await using var listeners = new ListenerSet(counters, udpCounters, listenerLog, TimeProvider.System, source.LogOpened);
         IReadOnlyList<ListenerUnit> units = loaded.Config?.Units() ?? [];
         string? openError = loaded.Succeeded && capabilityError is null ? await listeners.OpenAllAsync(units).ConfigureAwait(false) : null;
 
@@ -54,23 +55,14 @@ internal static class ProxyHost
             return ExitCodes.Failure;
         }
 
-        ReloadLog.ConfigLoaded(log, configPath, config.Listeners.Count, units.Count);
-        WarnAllowingEveryone(config, log);
+        source.LogLoaded(log, config);
         if (openError is not null)
         {
             ProxyLog.StartupFailed(log, openError);
             return ExitCodes.Failure;
         }
 
-        using var signals = new StopSignals(cancellationToken);
-        using var reloadRequested = new SemaphoreSlim(0);
-        using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
-        {
-            // Ours: the default action of SIGHUP would terminate the process.
-            context.Cancel = true;
-            reloadRequested.Release();
-        });
-
+        using var signals = new ProcessSignals(cancellationToken);
         OperationsHost operationsHost = OperationsHost.Start(operations, units[0].Options, counters, log);
         await using var operationsScope = operationsHost.ConfigureAwait(false);
         if (operationsHost.StartupError is { } operationsError)
@@ -81,55 +73,63 @@ internal static class ProxyHost
 
         if (operationsHost.Metrics is { } metrics)
         {
-            metrics.UdpSource = UdpMetricsSource.Create(listeners.UdpCounters, listeners.UdpFlowCount);
+            metrics.UdpSource = UdpMetricsSource.Create(udpCounters, listeners.UdpFlowCount);
         }
 
         listeners.Start(loggerFactory, log);
-        operationsHost.OnListening(Status(listeners.Count));
+        operationsHost.OnListening(source.ListeningStatus(listeners.Listeners));
         ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-        int exitCode = ExitCodes.Success;
-        Task stopped = Task.Delay(Timeout.Infinite, signals.Stopping);
-        while (true)
-        {
-            Task reload = reloadRequested.WaitAsync(signals.Stopping);
-            Task first = await Task.WhenAny(stopped, listeners.Faulted, reload).ConfigureAwait(false);
-            if (first == reload && reload.IsCompletedSuccessfully)
-            {
-                operationsHost.OnReloading();
-                string status = await ReloadAsync(configPath, listeners, log).ConfigureAwait(false);
-                operationsHost.OnReloaded(status);
-                continue;
-            }
-
-            if (first == listeners.Faulted)
-            {
-                operationsHost.OnStopping("A listener failed");
-                exitCode = ExitCodes.Failure;
-            }
-            else
-            {
-                operationsHost.OnStopping("Stopping");
-                ProxyLog.Stopping(log, signals.Reason);
-            }
-
-            break;
-        }
-
+        int exitCode = await ServeAsync(source, listeners, signals, operationsHost, log).ConfigureAwait(false);
+        long udpFlows = listeners.UdpFlowCount();
         await listeners.DisposeAsync().ConfigureAwait(false);
         if (exitCode == ExitCodes.Success)
         {
             await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, signals.DrainAborted).ConfigureAwait(false);
         }
 
+        if (units.Any(u => u.Options.Protocol == TransportProtocol.Udp))
+        {
+            UdpLog.Stopped(log, udpCounters.Received, udpCounters.Forwarded, udpCounters.Replies, udpCounters.DroppedTotal, udpCounters.FlowsCreated,
+                (int)udpFlows, udpCounters.DescribeDrops(), udpCounters.UpstreamRefused, udpCounters.ReplyFailures);
+        }
+
         ProxyLog.Stopped(log, counters.Accepted, counters.Active);
         return exitCode;
     }
 
-    private static async Task<string> ReloadAsync(string configPath, ListenerSet listeners, ILogger log)
+    /// <summary>Reloads on SIGHUP until a stop signal (exit 0) or a listener failure (exit 1).</summary>
+    private static async Task<int> ServeAsync(IConfigSource source, ListenerSet listeners, ProcessSignals signals, OperationsHost operations, ILogger log)
     {
-        ReloadLog.Reloading(log, configPath);
-        ConfigLoadResult loaded = ConfigFileLoader.LoadFile(configPath);
+        Task stopped = Task.Delay(Timeout.Infinite, signals.Stopping);
+        while (true)
+        {
+            Task reload = signals.WaitForReloadAsync();
+            Task first = await Task.WhenAny(stopped, listeners.Faulted, reload).ConfigureAwait(false);
+            if (first == reload && reload.IsCompletedSuccessfully)
+            {
+                operations.OnReloading();
+                operations.OnReloaded(await ReloadAsync(source, listeners, log).ConfigureAwait(false));
+                continue;
+            }
+
+            if (first == listeners.Faulted)
+            {
+                operations.OnStopping("A listener failed");
+                return ExitCodes.Failure;
+            }
+
+            operations.OnStopping("Stopping");
+            ProxyLog.Stopping(log, signals.Reason);
+            return ExitCodes.Success;
+        }
+    }
+
+    /// <summary>Returns the status reported to systemd.</summary>
+    private static async Task<string> ReloadAsync(IConfigSource source, ListenerSet listeners, ILogger log)
+    {
+        source.LogReloading(log);
+        ConfigLoadResult loaded = source.Load();
         foreach (string warning in loaded.Warnings)
         {
             ProxyLog.ConfigurationWarning(log, warning);
@@ -138,32 +138,16 @@ internal static class ProxyHost
         if (loaded.Config is not { } config)
         {
             ReloadLog.ReloadRejected(log, loaded.Error!);
-            return "Reload rejected (previous configuration running): " + loaded.Error;
+            return source.RejectedStatus(loaded.Error!);
         }
 
         ReloadPlan plan = ReloadPlan.Create(listeners.Units.ToArray(), config.Units());
         if (await listeners.ApplyAsync(plan).ConfigureAwait(false) is { } error)
         {
             ReloadLog.ReloadRejected(log, error);
-            return "Reload rejected (previous configuration running): " + error;
+            return source.RejectedStatus(error);
         }
 
-        WarnAllowingEveryone(config, log);
-        ReloadLog.Reloaded(log, configPath, plan.Keep.Count, plan.Open.Count, plan.Close.Count, plan.Reopen.Count);
-        return Status(listeners.Count);
+        return source.LogReloaded(log, config, plan, listeners.Count);
     }
-
-    private static void WarnAllowingEveryone(ProxyConfig config, ILogger log)
-    {
-        foreach (ListenerConfig listener in config.Listeners)
-        {
-            if (listener.Subnets is null)
-            {
-                ProxyLog.ConfigurationWarning(log, $"{config.Path}: {listener.Label}: no \"allowedSubnets\": every peer may send PROXY headers to it");
-            }
-        }
-    }
-
-    private static string Status(int ports) =>
-        string.Create(CultureInfo.InvariantCulture, $"Listening on {ports} ports");
 }

@@ -5,37 +5,42 @@ using MmProxy.Tcp;
 
 namespace MmProxy.Hosting;
 
-/// <summary>A TCP listener group with its own connection handler (its targets and timeouts).</summary>
+/// <summary>A TCP listener of the host: its sockets, settings and swappable allowed subnets.</summary>
 internal sealed class TcpRunningListener : IRunningListener
 {
-    private readonly TcpListenerGroup _group;
+    private readonly TcpListener _listener;
     private readonly ProxyOptions _options;
     private readonly ProxyCounters _counters;
+    private readonly TimeProvider _time;
 
-    private TcpRunningListener(TcpListenerGroup group, ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters)
+    private TcpRunningListener(TcpListener listener, ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, TimeProvider time)
     {
-        _group = group;
+        _listener = listener;
         _options = options;
         _counters = counters;
+        _time = time;
         Subnets = new AllowedSubnetsProvider(subnets);
     }
 
     public AllowedSubnetsProvider Subnets { get; }
 
-    public Task Completion => _group.Completion;
+    public Task Completion => _listener.Completion;
 
-    public int SocketCount => _group.Count;
+    public int SocketCount => _listener.Count;
+
+    public int Backlog => _listener.Backlog;
+
+    public System.Net.IPEndPoint EndPoint => _listener.EndPoint;
 
     /// <summary>Binds and listens (the kernel queues connections from here on); <see cref="Start"/> accepts them.</summary>
-    public static TcpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, ILogger log, out string? error)
+    public static TcpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, ILogger log, TimeProvider time, out string? error)
     {
-        TcpListenerGroup? group = TcpListenerGroup.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), log, counters, out error);
-        return group is null ? null : new TcpRunningListener(group, options, subnets, counters);
+        TcpListener? listener = TcpListener.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), log, out error);
+        return listener is null ? null : new TcpRunningListener(listener, options, subnets, counters, time);
     }
 
-    public void Start(ILoggerFactory loggerFactory) =>
-        _group.Start(new TcpConnectionHandler(_options, Subnets, loggerFactory, _counters));
+    public void Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
 
     /// <summary>Stops accepting; connections already accepted run to their end.</summary>
-    public ValueTask DisposeAsync() => _group.DisposeAsync();
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 }

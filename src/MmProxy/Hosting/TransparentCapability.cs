@@ -11,15 +11,14 @@ internal static class TransparentCapability
 {
     public static string? Check()
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        int errno = LinuxSocketOptions.SetTransparent(probe);
-        if (errno == 0)
+        Errno errno = TransparentSocket.Probe(AddressFamily.InterNetwork);
+        if (errno == Errno.Success)
         {
             return null;
         }
 
         return errno is Errno.EPERM or Errno.EACCES
-            ? $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep on the binary, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)"
-            : $"setsockopt(IP_TRANSPARENT) failed: {Errno.Describe(errno)}";
+            ? $"setsockopt(IP_TRANSPARENT) failed: {errno.Describe()}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep on the binary, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)"
+            : $"setsockopt(IP_TRANSPARENT) failed: {errno.Describe()}";
     }
 }

@@ -1,57 +1,44 @@
 using Microsoft.Extensions.Logging;
 using MmProxy.Configuration;
-using MmProxy.Diagnostics;
-using MmProxy.ProxyProtocol;
 using MmProxy.Udp;
 
 namespace MmProxy.Hosting;
 
-/// <summary>A UDP listener group with its own flow table and handler (its targets, close-after, table bound).</summary>
+/// <summary>A UDP listener of the host: its sockets, settings and swappable allowed subnets; its flows live on its loops.</summary>
 internal sealed class UdpRunningListener : IRunningListener
 {
-    private readonly IUdpListenerGroup _group;
+    private readonly UdpListener _listener;
     private readonly ProxyOptions _options;
     private readonly UdpCounters _counters;
-    private UdpFlowTable? _table;
+    private readonly TimeProvider _time;
 
-    private UdpRunningListener(IUdpListenerGroup group, ProxyOptions options, AllowedSubnets subnets, UdpCounters counters)
+    private UdpRunningListener(UdpListener listener, ProxyOptions options, AllowedSubnets subnets, UdpCounters counters, TimeProvider time)
     {
-        _group = group;
+        _listener = listener;
         _options = options;
         _counters = counters;
+        _time = time;
         Subnets = new AllowedSubnetsProvider(subnets);
     }
 
     public AllowedSubnetsProvider Subnets { get; }
 
-    public Task Completion => _group.Completion;
+    public Task Completion => _listener.Completion;
 
-    public int SocketCount => _group.Count;
+    public int SocketCount => _listener.Count;
 
-    public int FlowCount => Volatile.Read(ref _table)?.Count ?? 0;
+    public int FlowCount => _listener.FlowCount;
 
-    public static UdpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, UdpCounters counters, ILogger log, out string? error)
+    public System.Net.IPEndPoint EndPoint => _listener.EndPoint;
+
+    public static UdpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, UdpCounters counters, TimeProvider time, out string? error)
     {
-        IUdpListenerGroup? group = UdpEngine.Open(options.ListenEndPoint, options.Listeners, log, TimeProvider.System, out error);
-        return group is null ? null : new UdpRunningListener(group, options, subnets, counters);
+        UdpListener? listener = UdpListener.Open(options.ListenEndPoint, options.Listeners, out error);
+        return listener is null ? null : new UdpRunningListener(listener, options, subnets, counters, time);
     }
 
-    public void Start(ILoggerFactory loggerFactory)
-    {
-        ArgumentNullException.ThrowIfNull(loggerFactory);
-        ILogger flowLog = loggerFactory.CreateLogger(LogCategories.Connection);
-        var context = new UdpFlowContext(_options.CloseAfter, TimeProvider.System, _counters, flowLog);
-        var table = new UdpFlowTable(UdpFlowBudget.Cap(_options.MaxUdpFlows, loggerFactory.CreateLogger(LogCategories.Proxy)));
-        var parser = new ProxyHeaderParser(new ProxyHeaderParserOptions { MaxHeaderSize = _options.MaxHeaderSize });
-        var handler = new UdpDatagramHandler(parser, table, new UdpUpstreamOpener(_options.TargetV4, _options.TargetV6, _options.Mark), context);
-        Volatile.Write(ref _table, table);
-        _group.Start(handler, Subnets);
-    }
+    public void Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
 
     /// <summary>Closes the sockets and every flow: replies need the listening socket, so UDP flows cannot outlive it.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _group.DisposeAsync().ConfigureAwait(false);
-        _table?.Dispose();
-    }
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 }

@@ -1,110 +1,121 @@
-using System.Runtime.InteropServices;
-
 namespace MmProxy.Interop;
 
 /// <summary>
 /// One epoll instance plus an eventfd that other threads use to wake its loop (<see cref="Wake"/>);
-/// the wake-up arrives as an event whose data is <see cref="WakeData"/>. Registration calls return 0
-/// or the errno, read right after the call. Used by one loop thread; <see cref="Wake"/> is safe from
-/// any thread.
+/// the wake-up arrives as an event whose data is <see cref="WakeData"/>. Registration calls return
+/// the errno. Used by one loop thread; <see cref="Wake"/> is safe from any thread.
 /// </summary>
 internal sealed unsafe class Epoll : IDisposable
 {
     /// <summary>The event data reserved for wake-ups.</summary>
     public const ulong WakeData = ulong.MaxValue;
 
-    private readonly int _wakeFd;
+    private const int CloseOnExec = 0x80000;
+    private const int EventFdNonBlock = 0x800;
+    private const int CtlAdd = 1;
+    private const int CtlDel = 2;
+    private const int CtlMod = 3;
+
+    private readonly SafeDescriptor _wake;
     private int _disposed;
 
-    private Epoll(int fd, int wakeFd)
+    private Epoll(int fd, SafeDescriptor wake)
     {
         Fd = fd;
-        _wakeFd = wakeFd;
+        _wake = wake;
     }
-
-    /// <summary>The struct layout here is x86-64's (packed epoll_event).</summary>
-    public static bool IsSupported =>
-        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
     public int Fd { get; }
 
     /// <summary>Creates the epoll instance and its wake-up eventfd, or null with the errno.</summary>
-    public static Epoll? TryCreate(out int errno)
+    public static Epoll? TryCreate(out Errno errno)
     {
-        int fd = EpollNativeMethods.EpollCreate1(EpollNativeMethods.EpollCloExec);
-        if (fd < 0)
+        SysResult epoll = SysResult.From(LibC.EpollCreate1(CloseOnExec));
+        if (!epoll.Succeeded)
         {
-            errno = Marshal.GetLastPInvokeError();
+            errno = epoll.Error;
             return null;
         }
 
-        int wake = EpollNativeMethods.EventFd(0, EpollNativeMethods.EfdCloExec | EpollNativeMethods.EfdNonBlock);
-        if (wake < 0)
+        SysResult wake = SysResult.From(LibC.EventFd(0, CloseOnExec | EventFdNonBlock));
+        if (!wake.Succeeded)
         {
-            errno = Marshal.GetLastPInvokeError();
-            _ = DescriptorNativeMethods.Close(fd);
+            errno = wake.Error;
+            _ = Descriptor.Close(epoll.Int);
             return null;
         }
 
-        var epoll = new Epoll(fd, wake);
-        errno = epoll.Add(wake, EpollFlags.In, WakeData);
-        if (errno != 0)
+        var instance = new Epoll(epoll.Int, new SafeDescriptor(wake.Int));
+        errno = instance.Add(wake.Int, EpollFlags.In, WakeData);
+        if (errno != Errno.Success)
         {
-            epoll.Dispose();
+            instance.Dispose();
             return null;
         }
 
-        return epoll;
+        return instance;
     }
 
-    public int Add(int fd, uint events, ulong data) => Control(EpollNativeMethods.EpollCtlAdd, fd, events, data);
+    public Errno Add(int fd, uint events, ulong data) => Control(CtlAdd, fd, events, data);
 
-    public int Modify(int fd, uint events, ulong data) => Control(EpollNativeMethods.EpollCtlMod, fd, events, data);
+    public Errno Modify(int fd, uint events, ulong data) => Control(CtlMod, fd, events, data);
 
-    public int Delete(int fd) => Control(EpollNativeMethods.EpollCtlDel, fd, 0, 0);
+    public Errno Delete(int fd) => Control(CtlDel, fd, 0, 0);
 
     /// <summary>
-    /// Waits up to <paramref name="timeoutMs"/> (-1: forever). Returns the number of events, 0 on
-    /// timeout or EINTR, or -errno. Wake-up events are drained here but still reported (data
+    /// Waits up to <paramref name="timeoutMs"/> (-1: forever). Returns the number of events (0 on
+    /// timeout or EINTR) or the failure. Wake-up events are drained here but still reported (data
     /// <see cref="WakeData"/>) so the loop can look at its queue.
     /// </summary>
-    public int Wait(Span<EpollEvent> events, int timeoutMs)
+    public SysResult Wait(EpollEvents events, int timeoutMs)
     {
-        int n;
-        fixed (EpollEvent* p = events)
+        ArgumentNullException.ThrowIfNull(events);
+        SysResult n = SysResult.From(LibC.EpollWait(Fd, events.Pointer, events.Capacity, timeoutMs));
+        if (!n.Succeeded)
         {
-            n = EpollNativeMethods.EpollWait(Fd, p, events.Length, timeoutMs);
+            return n.Error == Errno.EINTR ? SysResult.From(0) : n;
         }
 
-        if (n < 0)
+        for (int i = 0; i < n.Int; i++)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            return errno == Errno.EINTR ? 0 : -errno;
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            if (events[i].Data == WakeData)
+            if (events.DataAt(i) == WakeData)
             {
                 ulong drained;
-                _ = DescriptorNativeMethods.Read(_wakeFd, &drained, sizeof(ulong));
+                _ = LibC.Read(_wake.Fd, &drained, sizeof(ulong));
             }
         }
 
         return n;
     }
 
-    /// <summary>Makes the loop's current or next <see cref="Wait"/> return. Any thread.</summary>
+    /// <summary>Makes the loop's current or next <see cref="Wait"/> return. Any thread; a no-op once disposed.</summary>
     public void Wake()
     {
-        ulong one = 1;
-        _ = DescriptorNativeMethods.Write(_wakeFd, &one, sizeof(ulong));
+        bool added = false;
+        try
+        {
+            _wake.DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = LibC.Write(_wake.Fd, &one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop has ended: nothing to wake.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
     }
 
-    private int Control(int op, int fd, uint events, ulong data)
+    private Errno Control(int op, int fd, uint events, ulong data)
     {
-        var ev = new EpollEvent { Events = events, Data = data };
-        return EpollNativeMethods.EpollCtl(Fd, op, fd, &ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        byte* ev = stackalloc byte[16];
+        EpollEvents.Write(ev, events, data);
+        return LibC.EpollCtl(Fd, op, fd, ev) == 0 ? Errno.Success : LibC.LastError;
     }
 
     public void Dispose()
@@ -114,7 +125,7 @@ internal sealed unsafe class Epoll : IDisposable
             return;
         }
 
-        _ = DescriptorNativeMethods.Close(_wakeFd);
-        _ = DescriptorNativeMethods.Close(Fd);
+        _wake.Dispose();
+        _ = Descriptor.Close(Fd);
     }
 }

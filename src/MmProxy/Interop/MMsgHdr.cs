@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace MmProxy.Interop;
 
-/// <summary>struct mmsghdr (x86-64: 64 bytes): one message of recvmmsg/sendmmsg and its byte count.</summary>
+/// <summary>struct mmsghdr (LP64 Linux, x86-64 and arm64: 64 bytes): one message of recvmmsg/sendmmsg and its byte count.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct MMsgHdr
 {

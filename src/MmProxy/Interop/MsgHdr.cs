@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace MmProxy.Interop;
 
-/// <summary>struct msghdr as x86-64 Linux lays it out (56 bytes, natural alignment).</summary>
+/// <summary>struct msghdr as LP64 Linux lays it out, x86-64 and arm64 alike (56 bytes, natural alignment).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct MsgHdr
 {

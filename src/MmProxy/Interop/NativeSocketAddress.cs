@@ -55,14 +55,14 @@ internal unsafe struct NativeSocketAddress : IEquatable<NativeSocketAddress>
         Span<byte> bytes = result.AsSpan();
         if (address.Kind == ProxyAddressKind.IPv4)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes, SocketNativeMethods.AfInet);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes, RawSocket.AfInet);
             BinaryPrimitives.WriteUInt16BigEndian(bytes[2..], address.Port);
             address.TryWriteAddressBytes(bytes.Slice(4, 4), out _);
             result.Length = IPv4Length;
         }
         else if (address.Kind == ProxyAddressKind.IPv6)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes, SocketNativeMethods.AfInet6);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes, RawSocket.AfInet6);
             BinaryPrimitives.WriteUInt16BigEndian(bytes[2..], address.Port);
             address.TryWriteAddressBytes(bytes.Slice(8, 16), out _);
             result.Length = IPv6Length;
@@ -78,14 +78,14 @@ internal unsafe struct NativeSocketAddress : IEquatable<NativeSocketAddress>
         Span<byte> bytes = result.AsSpan();
         if (endPoint.AddressFamily == AddressFamily.InterNetwork)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes, SocketNativeMethods.AfInet);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes, RawSocket.AfInet);
             BinaryPrimitives.WriteUInt16BigEndian(bytes[2..], (ushort)endPoint.Port);
             endPoint.Address.TryWriteBytes(bytes.Slice(4, 4), out _);
             result.Length = IPv4Length;
         }
         else
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes, SocketNativeMethods.AfInet6);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes, RawSocket.AfInet6);
             BinaryPrimitives.WriteUInt16BigEndian(bytes[2..], (ushort)endPoint.Port);
             endPoint.Address.TryWriteBytes(bytes.Slice(8, 16), out _);
             BinaryPrimitives.WriteUInt32LittleEndian(bytes[24..], (uint)endPoint.Address.ScopeId);
@@ -103,10 +103,10 @@ internal unsafe struct NativeSocketAddress : IEquatable<NativeSocketAddress>
             var bytes = new ReadOnlySpan<byte>(p, Capacity);
             switch (Family)
             {
-                case SocketNativeMethods.AfInet when Length >= IPv4Length:
+                case RawSocket.AfInet when Length >= IPv4Length:
                     address = ProxyAddress.FromAddressBytes(bytes.Slice(4, 4), BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]));
                     return true;
-                case SocketNativeMethods.AfInet6 when Length >= IPv6Length:
+                case RawSocket.AfInet6 when Length >= IPv6Length:
                     address = ProxyAddress.FromAddressBytes(bytes.Slice(8, 16), BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]));
                     return true;
                 default:

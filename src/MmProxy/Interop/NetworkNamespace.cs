@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace MmProxy.Interop;
 
 /// <summary>
@@ -9,11 +7,9 @@ namespace MmProxy.Interop;
 /// </summary>
 internal static class NetworkNamespace
 {
-    private const string LibC = "libc";
     private const int CloneNewNet = 0x40000000;
-    private const int OpenReadOnlyCloseOnExec = 0x80000;
 
-    public static bool RunningAsRoot => GetEuid() == 0;
+    public static bool RunningAsRoot => LibC.GetEUid() == 0;
 
     public static T Run<T>(string name, Func<T> action)
     {
@@ -51,15 +47,14 @@ internal static class NetworkNamespace
             int target = OpenOrThrow("/var/run/netns/" + name);
             try
             {
-                if (SetNs(target, CloneNewNet) != 0)
+                if (LibC.SetNs(target, CloneNewNet) != 0)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    throw new InvalidOperationException($"setns({name}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); it needs CAP_SYS_ADMIN");
+                    throw new InvalidOperationException($"setns({name}) failed: {LibC.LastError.Describe()}; it needs CAP_SYS_ADMIN");
                 }
             }
             finally
             {
-                _ = Close(target);
+                _ = Descriptor.Close(target);
             }
             try
             {
@@ -68,39 +63,23 @@ internal static class NetworkNamespace
             finally
             {
                 // If switching back fails the thread is discarded anyway: it ends right after.
-                _ = SetNs(original, CloneNewNet);
+                _ = LibC.SetNs(original, CloneNewNet);
             }
         }
         finally
         {
-            _ = Close(original);
+            _ = Descriptor.Close(original);
         }
     }
 
     private static int OpenOrThrow(string path)
     {
-        int fd = Open(path, OpenReadOnlyCloseOnExec);
-        if (fd < 0)
+        SysResult opened = Descriptor.OpenReadOnly(path);
+        if (!opened.Succeeded)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new InvalidOperationException($"open({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+            throw new InvalidOperationException($"open({path}) failed: {opened.Error.Describe()}");
         }
-        return fd;
+
+        return opened.Int;
     }
-
-    [DllImport(LibC, EntryPoint = "open", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport(LibC, EntryPoint = "close", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Close(int fd);
-
-    [DllImport(LibC, EntryPoint = "setns", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int SetNs(int fd, int nstype);
-
-    [DllImport(LibC, EntryPoint = "geteuid")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern uint GetEuid();
 }

@@ -2,14 +2,14 @@ namespace MmProxy.Interop;
 
 /// <summary>
 /// Pipes for splice(2), reused across connections: creating a pipe costs two descriptors and two
-/// syscalls, so a busy proxy keeps a few idle ones. Only empty pipes may be returned (a pipe that
-/// may still hold bytes is disposed instead). Thread-safe; a short lock, no allocation per rent.
+/// system calls, so a busy loop keeps a few idle ones. Only empty pipes may be returned (a pipe that
+/// may still hold bytes is closed instead). Owned by one loop thread; <see cref="Rented"/> may be
+/// read from any thread (tests check that every pipe comes back).
 /// </summary>
 internal sealed class PipePool : IDisposable
 {
     private readonly SplicePipe?[] _idle;
     private readonly int _requestedCapacity;
-    private readonly Lock _lock = new();
     private int _count;
     private int _rented;
     private bool _disposed;
@@ -21,57 +21,44 @@ internal sealed class PipePool : IDisposable
         _requestedCapacity = requestedCapacity;
     }
 
-    /// <summary>Pipes handed out and not yet returned (tests check that every pipe comes back).</summary>
+    /// <summary>Pipes handed out and not yet returned.</summary>
     public int Rented => Volatile.Read(ref _rented);
 
     /// <summary>Idle pipes kept for reuse.</summary>
-    public int Idle
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count;
-            }
-        }
-    }
+    public int Idle => _count;
 
     /// <summary>An empty pipe, or null with the errno when none can be created (EMFILE, ENFILE).</summary>
-    public SplicePipe? Rent(out int errno)
+    public SplicePipe? Rent(out Errno errno)
     {
-        lock (_lock)
+        errno = Errno.Success;
+        SplicePipe? pipe;
+        if (_count > 0)
         {
-            if (_count > 0)
-            {
-                SplicePipe pipe = _idle[--_count]!;
-                _idle[_count] = null;
-                Interlocked.Increment(ref _rented);
-                errno = 0;
-                return pipe;
-            }
+            pipe = _idle[--_count];
+            _idle[_count] = null;
+        }
+        else
+        {
+            pipe = SplicePipe.TryCreate(_requestedCapacity, out errno);
         }
 
-        SplicePipe? created = SplicePipe.TryCreate(_requestedCapacity, out errno);
-        if (created is not null)
+        if (pipe is not null)
         {
-            Interlocked.Increment(ref _rented);
+            Volatile.Write(ref _rented, _rented + 1);
         }
 
-        return created;
+        return pipe;
     }
 
     /// <summary>Takes back a pipe; <paramref name="empty"/> false (or a full pool) closes it.</summary>
     public void Return(SplicePipe pipe, bool empty)
     {
         ArgumentNullException.ThrowIfNull(pipe);
-        Interlocked.Decrement(ref _rented);
-        lock (_lock)
+        Volatile.Write(ref _rented, _rented - 1);
+        if (empty && !_disposed && _count < _idle.Length)
         {
-            if (empty && !_disposed && _count < _idle.Length)
-            {
-                _idle[_count++] = pipe;
-                return;
-            }
+            _idle[_count++] = pipe;
+            return;
         }
 
         pipe.Dispose();
@@ -79,16 +66,13 @@ internal sealed class PipePool : IDisposable
 
     public void Dispose()
     {
-        lock (_lock)
+        _disposed = true;
+        for (int i = 0; i < _count; i++)
         {
-            _disposed = true;
-            for (int i = 0; i < _count; i++)
-            {
-                _idle[i]!.Dispose();
-                _idle[i] = null;
-            }
-
-            _count = 0;
+            _idle[i]!.Dispose();
+            _idle[i] = null;
         }
+
+        _count = 0;
     }
 }

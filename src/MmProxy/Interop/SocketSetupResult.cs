@@ -1,43 +1,27 @@
-using System.Net.Sockets;
-
 namespace MmProxy.Interop;
 
-/// <summary>A prepared socket, or why it could not be prepared (expected failures are values).</summary>
-internal readonly struct SocketSetupResult
+/// <summary>A prepared socket's descriptor, or why it could not be prepared (expected failures are values).</summary>
+internal readonly record struct SocketSetupResult(int Fd, SocketSetupError Error, Errno Errno, string? Step)
 {
-    private SocketSetupResult(Socket? socket, SocketSetupError error, int errno, string? step)
-    {
-        Socket = socket;
-        Error = error;
-        Errno = errno;
-        Step = step;
-    }
+    public bool Succeeded => Error == SocketSetupError.None;
 
-    public Socket? Socket { get; }
+    /// <summary>The client's port is to be reserved by connect() (IP_LOCAL_PORT_RANGE), not bound: see <see cref="TransparentSocket"/>.</summary>
+    public bool PortAtConnect { get; init; }
 
-    public SocketSetupError Error { get; }
+    public static SocketSetupResult Success(int fd) => new(fd, SocketSetupError.None, Errno.Success, null);
 
-    public int Errno { get; }
-
-    /// <summary>The failing operation, e.g. "setsockopt(IP_TRANSPARENT)".</summary>
-    public string? Step { get; }
-
-    public bool Succeeded => Socket is not null;
-
-    public static SocketSetupResult Success(Socket socket) => new(socket, SocketSetupError.None, 0, null);
-
-    public static SocketSetupResult Failure(SocketSetupError error, int errno, string step) => new(null, error, errno, step);
+    public static SocketSetupResult Failure(SocketSetupError error, Errno errno, string step) => new(-1, error, errno, step);
 
     /// <summary>A one-line description with the fix, for logs and startup errors.</summary>
     public string Describe() => Error switch
     {
         SocketSetupError.None => "ok",
         SocketSetupError.TransparentNotPermitted =>
-            $"{Step} failed: {Interop.Errno.Describe(Errno)}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)",
+            $"{Step} failed: {Errno.Describe()}: run as root or grant CAP_NET_ADMIN (for example setcap cap_net_admin+ep, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit)",
         SocketSetupError.MarkNotPermitted =>
-            $"{Step} failed: {Interop.Errno.Describe(Errno)}: setting -mark needs CAP_NET_ADMIN: run as root or grant CAP_NET_ADMIN",
-        _ when Errno is Interop.Errno.EMFILE or Interop.Errno.ENFILE =>
-            $"{Step} failed: {Interop.Errno.Describe(Errno)}: raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)",
-        _ => $"{Step} failed: {Interop.Errno.Describe(Errno)}",
+            $"{Step} failed: {Errno.Describe()}: setting -mark needs CAP_NET_ADMIN: run as root or grant CAP_NET_ADMIN",
+        _ when Errno is Errno.EMFILE or Errno.ENFILE =>
+            $"{Step} failed: {Errno.Describe()}: raise the open file limit (LimitNOFILE= in the systemd unit, or ulimit -n)",
+        _ => $"{Step} failed: {Errno.Describe()}",
     };
 }

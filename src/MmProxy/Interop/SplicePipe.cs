@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace MmProxy.Interop;
 
 /// <summary>
@@ -8,6 +6,11 @@ namespace MmProxy.Interop;
 /// </summary>
 internal sealed class SplicePipe : IDisposable
 {
+    private const int CloseOnExec = 0x80000;
+    private const int NonBlock = 0x800;
+    private const int SetPipeSize = 1031;
+    private const int GetPipeSize = 1032;
+
     private int _disposed;
 
     private SplicePipe(int readFd, int writeFd, int capacity)
@@ -25,23 +28,23 @@ internal sealed class SplicePipe : IDisposable
     public int Capacity { get; }
 
     /// <summary>Creates a pipe, asking for <paramref name="requestedCapacity"/> bytes (0: the kernel default).</summary>
-    public static unsafe SplicePipe? TryCreate(int requestedCapacity, out int errno)
+    public static unsafe SplicePipe? TryCreate(int requestedCapacity, out Errno errno)
     {
         int* fds = stackalloc int[2];
-        if (SpliceNativeMethods.Pipe2(fds, SpliceNativeMethods.OCloExec | SpliceNativeMethods.ONonBlock) != 0)
+        if (LibC.Pipe2(fds, CloseOnExec | NonBlock) != 0)
         {
-            errno = Marshal.GetLastPInvokeError();
+            errno = LibC.LastError;
             return null;
         }
 
         if (requestedCapacity > 0)
         {
             // Best effort: above fs.pipe-max-size or the per-user quota the default size stays.
-            _ = SpliceNativeMethods.Fcntl(fds[1], SpliceNativeMethods.FSetPipeSize, requestedCapacity);
+            _ = LibC.Fcntl(fds[1], SetPipeSize, requestedCapacity);
         }
 
-        int capacity = SpliceNativeMethods.Fcntl(fds[1], SpliceNativeMethods.FGetPipeSize, 0);
-        errno = 0;
+        int capacity = LibC.Fcntl(fds[1], GetPipeSize, 0);
+        errno = Errno.Success;
         return new SplicePipe(fds[0], fds[1], capacity > 0 ? capacity : 65536);
     }
 
@@ -52,7 +55,7 @@ internal sealed class SplicePipe : IDisposable
             return;
         }
 
-        _ = DescriptorNativeMethods.Close(ReadFd);
-        _ = DescriptorNativeMethods.Close(WriteFd);
+        _ = Descriptor.Close(ReadFd);
+        _ = Descriptor.Close(WriteFd);
     }
 }

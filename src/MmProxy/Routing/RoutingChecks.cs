@@ -33,39 +33,24 @@ internal sealed class RoutingChecks
     public static CheckResult Transparent(AddressFamily family)
     {
         string option = family == AddressFamily.InterNetworkV6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT";
-        Socket probe;
-        try
+        Errno errno = TransparentSocket.Probe(family);
+        return errno switch
         {
-            probe = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressFamilyNotSupported)
-        {
-            return CheckResult.Skipped(option, "this host has no IPv6");
-        }
-
-        using (probe)
-        {
-            int errno = LinuxSocketOptions.SetTransparent(probe);
-            if (errno == 0)
-            {
-                return CheckResult.Ok(option, "allowed");
-            }
-
-            return errno is Errno.EPERM or Errno.EACCES
-                ? CheckResult.Failed(option, "refused: " + Errno.Describe(errno), CapabilityFix)
-                : CheckResult.Failed(option, "refused: " + Errno.Describe(errno), null);
-        }
+            Errno.Success => CheckResult.Ok(option, "allowed"),
+            Errno.EAFNOSUPPORT => CheckResult.Skipped(option, "this host has no IPv6"),
+            Errno.EPERM or Errno.EACCES => CheckResult.Failed(option, "refused: " + errno.Describe(), CapabilityFix),
+            _ => CheckResult.Failed(option, "refused: " + errno.Describe(), null),
+        };
     }
 
     /// <summary>Can this process set SO_MARK (needs CAP_NET_ADMIN as well)?</summary>
     public static CheckResult MarkAllowed(uint mark)
     {
         string name = "SO_MARK " + mark.ToString(CultureInfo.InvariantCulture);
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        int errno = LinuxSocketOptions.SetMark(probe, mark);
-        return errno == 0
+        Errno errno = TransparentSocket.ProbeMark(mark);
+        return errno == Errno.Success
             ? CheckResult.Ok(name, "allowed")
-            : CheckResult.Failed(name, "refused: " + Errno.Describe(errno), errno is Errno.EPERM or Errno.EACCES ? CapabilityFix : null);
+            : CheckResult.Failed(name, "refused: " + errno.Describe(), errno is Errno.EPERM or Errno.EACCES ? CapabilityFix : null);
     }
 
     /// <summary>
@@ -149,7 +134,8 @@ internal sealed class RoutingChecks
 
         IPAddress client = SpoofedSources.For(clientFamily, target);
         string name = $"{FamilyName(clientFamily)} target {target} (spoofed connect from {client})";
-        SocketSetupResult setup = TransparentSocket.Create(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp, new IPEndPoint(client, 0), mark);
+        // The builder the proxy's own connections use, so the check tests the path that runs.
+        SocketSetupResult setup = TransparentSocket.Open(target.AddressFamily, SocketType.Stream, new IPEndPoint(client, 0), mark);
         if (!setup.Succeeded)
         {
             return CheckResult.Failed(name, setup.Describe(),
@@ -159,7 +145,7 @@ internal sealed class RoutingChecks
         string fix = IPAddress.IsLoopback(from) ? _recipe.FixFor(from.AddressFamily)
             : IsLocalAddress(from) ? SourceFix(from.AddressFamily, from)
             : $"on the host of {target}, route replies to client addresses back to this host";
-        using Socket socket = setup.Socket!;
+        using var socket = new Socket(new SafeSocketHandle(setup.Fd, ownsHandle: true));
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -277,9 +263,5 @@ internal sealed class RoutingChecks
 
     private static string Seconds(TimeSpan timeout) => timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
-    private static string DescribeSocketError(SocketError error)
-    {
-        int errno = Errno.FromSocketError(error);
-        return errno != 0 ? Errno.Describe(errno) : error.ToString();
-    }
+    private static string DescribeSocketError(SocketError error) => ErrnoExtensions.Describe(error);
 }

@@ -5,8 +5,7 @@ using MmProxy.Interop;
 namespace MmProxy.Tcp;
 
 /// <summary>
-/// The upstream connect failure messages (with the fix), one copy for both TCP engines (the socket
-/// engine's <see cref="UpstreamConnector"/> and the native event loop).
+/// The upstream connect failure messages, with the fix.
 /// </summary>
 internal static class UpstreamConnectMessages
 {
@@ -26,13 +25,7 @@ internal static class UpstreamConnectMessages
             : waited + ": replies are not routed back to loopback: add `ip -6 rule add from ::1/128 iif lo table 123` and `ip -6 route add local ::/0 dev lo table 123`";
     }
 
-    public static string Failed(SocketError error, IPEndPoint target, IPEndPoint? source)
-    {
-        int errno = Errno.FromSocketError(error);
-        return Failed(errno != 0 ? Errno.Describe(errno) : error.ToString(), target, source);
-    }
-
-    public static string Failed(int errno, IPEndPoint target, IPEndPoint? source) => Failed(Errno.Describe(errno), target, source);
+    public static string Failed(Errno errno, IPEndPoint target, IPEndPoint? source) => Failed(errno.Describe(), target, source);
 
     private static string Failed(string what, IPEndPoint target, IPEndPoint? source) =>
         source is null ? $"connect to {target} failed: {what}" : $"connect from {source} to {target} failed: {what}";

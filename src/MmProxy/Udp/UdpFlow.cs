@@ -1,170 +1,60 @@
 using System.Net;
-using System.Net.Sockets;
+using MmProxy.Interop;
+using MmProxy.Loop;
 
 namespace MmProxy.Udp;
 
 /// <summary>
-/// One (load balancer, client) pair: a connected, non-blocking upstream socket bound to the client's
-/// address, a reply loop that sends the upstream's answers back to the load balancer from the
-/// listening socket that received the flow, and an exact idle timer (see UdpFlow.Expiry.cs).
-/// Activity in either direction keeps it alive.
+/// One flow of a <see cref="UdpLoop"/>: its connected upstream socket (a raw descriptor in the
+/// loop's epoll), the load balancer's sockaddr for replies, its expiry deadline, and scratch fields
+/// for grouping a receive batch by flow. Touched by its loop's thread only.
 /// </summary>
-internal sealed partial class UdpFlow
+internal sealed class UdpFlow
 {
-    private readonly Lock _gate = new();
-    private readonly UdpFlowContext _context;
-    private readonly UdpFlowTable _owner;
-    private readonly Socket _upstream;
-    private readonly Socket _listener;
-    private readonly SocketAddress _balancer;
-    private long _lastActivity;
-    private bool _closed;
-    private long _toUpstream;
-    private long _toClient;
-
-    /// <param name="key">The table key.</param>
-    /// <param name="upstream">Connected to <paramref name="target"/>; set non-blocking here.</param>
-    /// <param name="listener">The listening socket replies are sent from.</param>
-    /// <param name="balancer">The load balancer's address (the flow keeps this instance).</param>
-    /// <param name="target">Where the upstream socket is connected (for logs).</param>
-    /// <param name="owner">The table that holds the flow; told when it expires.</param>
-    /// <param name="context">Shared clock, limits, counters and logs.</param>
-    public UdpFlow(UdpFlowKey key, Socket upstream, Socket listener, SocketAddress balancer, IPEndPoint target, UdpFlowTable owner, UdpFlowContext context)
+    public UdpFlow(UdpFlowKey key, int fd, in NativeSocketAddress balancer, IPEndPoint target, int slot, uint generation)
     {
-        ArgumentNullException.ThrowIfNull(upstream);
-        ArgumentNullException.ThrowIfNull(listener);
-        ArgumentNullException.ThrowIfNull(balancer);
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(owner);
-        ArgumentNullException.ThrowIfNull(context);
         Key = key;
-        _upstream = upstream;
-        _upstream.Blocking = false;
-        _listener = listener;
-        _balancer = balancer;
+        Fd = fd;
+        Balancer = balancer;
         Target = target;
-        _owner = owner;
-        _context = context;
-        _lastActivity = context.Time.GetTimestamp();
+        Slot = slot;
+        Generation = generation;
+        Expiry = new DeadlineNode<UdpFlow>(this);
     }
 
     public UdpFlowKey Key { get; }
 
+    /// <summary>The upstream socket, owned by the flow (closed when it expires).</summary>
+    public int Fd { get; }
+
+    /// <summary>The load balancer's address, where replies go.</summary>
+    public NativeSocketAddress Balancer { get; }
+
     public IPEndPoint Target { get; }
 
-    /// <summary>The upstream socket's local endpoint (the client's, or a fallback port); null once closed.</summary>
-    public EndPoint? LocalEndPoint
-    {
-        get
-        {
-            try
-            {
-                return _upstream.LocalEndPoint;
-            }
-            catch (ObjectDisposedException)
-            {
-                return null;
-            }
-        }
-    }
+    public int Slot { get; }
 
-    public bool IsClosed
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _closed;
-            }
-        }
-    }
+    public uint Generation { get; }
 
-    public long DatagramsToUpstream => Volatile.Read(ref _toUpstream);
+    /// <summary>Epoll event data: generation and slot, so a stale event never reaches a new flow.</summary>
+    public ulong EventData => ((ulong)Generation << 32) | (uint)Slot;
 
-    public long DatagramsToClient => Volatile.Read(ref _toClient);
+    /// <summary>Loop clock ticks of the last datagram either way.</summary>
+    public long LastActivity { get; set; }
 
-    /// <summary>Starts the idle timer and the reply loop. Call once, after the flow is in the table.</summary>
-    public void Start()
-    {
-        StartTimer();
-        _ = RunRepliesAsync();
-    }
+    /// <summary>Close-after past <see cref="LastActivity"/>; moved to the tail of the loop's list on activity.</summary>
+    public DeadlineNode<UdpFlow> Expiry { get; }
 
-    /// <summary>Records activity now; false when the flow has already been closed (look it up again).</summary>
-    public bool TryTouch()
-    {
-        long now = _context.Time.GetTimestamp();
-        lock (_gate)
-        {
-            if (_closed)
-            {
-                return false;
-            }
+    /// <summary>Datagrams forwarded to the upstream.</summary>
+    public long ToUpstream { get; set; }
 
-            _lastActivity = now;
-            return true;
-        }
-    }
+    /// <summary>Replies sent back to the load balancer.</summary>
+    public long ToClient { get; set; }
 
-    /// <summary>
-    /// Sends one payload upstream without blocking: EAGAIN drops it (the listener never waits for one
-    /// flow). A pending ICMP error (ECONNREFUSED, reported once by the kernel instead of sending) is
-    /// counted and the send retried once, so a recovered upstream gets the datagram.
-    /// </summary>
-    public UdpSendStatus Send(ReadOnlySpan<byte> payload, out SocketError error)
-    {
-        if (!TryTouch())
-        {
-            error = SocketError.Success;
-            return UdpSendStatus.Closed;
-        }
+    /// <summary>The receive batch that last counted this flow (grouping scratch).</summary>
+    public long BatchStamp { get; set; }
 
-        try
-        {
-            _upstream.Send(payload, SocketFlags.None, out error);
-            if (error is SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable)
-            {
-                OnUpstreamRefused();
-                _upstream.Send(payload, SocketFlags.None, out error);
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            error = SocketError.Success;
-            return UdpSendStatus.Closed;
-        }
+    public int BatchStart { get; set; }
 
-        switch (error)
-        {
-            case SocketError.Success:
-                Interlocked.Increment(ref _toUpstream);
-                return UdpSendStatus.Sent;
-            case SocketError.WouldBlock or SocketError.NoBufferSpaceAvailable:
-                return UdpSendStatus.WouldBlock;
-            default:
-                return UdpSendStatus.Failed;
-        }
-    }
-
-    /// <summary>Closes without telling the table (the table is closing everything). Idempotent.</summary>
-    public void Close()
-    {
-        lock (_gate)
-        {
-            if (_closed)
-            {
-                return;
-            }
-
-            _closed = true;
-        }
-
-        ReleaseResources();
-    }
-
-    private void ReleaseResources()
-    {
-        _timer?.Dispose();
-        _upstream.Dispose();
-    }
+    public int BatchCount { get; set; }
 }

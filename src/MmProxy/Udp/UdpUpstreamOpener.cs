@@ -7,9 +7,9 @@ namespace MmProxy.Udp;
 
 /// <summary>
 /// Opens a flow's upstream socket: target by the client's family (-4/-6; LOCAL: by the load
-/// balancer's, unspoofed), IP_TRANSPARENT + SO_MARK, bound to the client's IP and port, connected.
-/// If the client's port is in use here (EADDRINUSE, e.g. the same client through two load balancer
-/// sockets), falls back to a kernel-chosen port on the client's IP.
+/// balancer's, unspoofed), the one transparent-socket builder (IP_TRANSPARENT, SO_MARK), bound to
+/// the client's IP and port, connected. If the client's port is in use here (EADDRINUSE, e.g. the
+/// same client through two load balancer sockets), falls back to a kernel-chosen port on the client's IP.
 /// </summary>
 internal sealed class UdpUpstreamOpener
 {
@@ -29,7 +29,7 @@ internal sealed class UdpUpstreamOpener
         TargetSelection selection = _selector.Select(client, peer);
         if (!selection.Succeeded)
         {
-            return new UdpUpstreamOpenResult(null, null, selection.Error, false);
+            return new UdpUpstreamOpenResult(-1, null, selection.Error, false);
         }
 
         IPEndPoint target = selection.Target!;
@@ -37,7 +37,7 @@ internal sealed class UdpUpstreamOpener
         bool fallback = false;
         while (true)
         {
-            SocketSetupResult setup = TransparentSocket.Create(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp, source, _mark);
+            SocketSetupResult setup = TransparentSocket.Open(target.AddressFamily, SocketType.Dgram, source, _mark);
             if (!setup.Succeeded)
             {
                 if (setup.Error == SocketSetupError.AddressInUse && source is { Port: not 0 })
@@ -51,28 +51,25 @@ internal sealed class UdpUpstreamOpener
                 string message = setup.Errno is Errno.EMFILE or Errno.ENFILE
                     ? setup.Describe() + " or lower --max-udp-flows (each flow holds a socket)"
                     : setup.Describe();
-                return new UdpUpstreamOpenResult(null, target, message, fallback);
+                return new UdpUpstreamOpenResult(-1, target, message, fallback);
             }
 
-            Socket socket = setup.Socket!;
-            try
+            Errno errno = RawSocket.Connect(setup.Fd, NativeSocketAddress.FromIPEndPoint(target));
+            if (errno == Errno.Success)
             {
-                socket.Connect(target);
-                return new UdpUpstreamOpenResult(socket, target, null, fallback);
+                return new UdpUpstreamOpenResult(setup.Fd, target, null, fallback);
             }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                if (ex.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable && source is { Port: not 0 })
-                {
-                    source = new IPEndPoint(source.Address, 0);
-                    fallback = true;
-                    continue;
-                }
 
-                string from = source is null ? string.Empty : " from " + source;
-                return new UdpUpstreamOpenResult(null, target, $"connect{from} to {target} failed: {UdpFlow.DescribeError(ex.SocketErrorCode)}", fallback);
+            _ = Descriptor.Close(setup.Fd);
+            if (errno is Errno.EADDRINUSE or Errno.EADDRNOTAVAIL && source is { Port: not 0 })
+            {
+                source = new IPEndPoint(source.Address, 0);
+                fallback = true;
+                continue;
             }
+
+            string from = source is null ? string.Empty : " from " + source;
+            return new UdpUpstreamOpenResult(-1, target, $"connect{from} to {target} failed: {errno.Describe()}", fallback);
         }
     }
 }

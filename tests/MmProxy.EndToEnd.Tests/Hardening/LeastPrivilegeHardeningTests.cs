@@ -62,9 +62,9 @@ public sealed class LeastPrivilegeHardeningTests
         const int Size = 256 * 1024;
         Upstream upstream = net.StartUpstream(Handlers.Echo);
         string[] wrapper = user == "root"
-            ? ["env", "MMPROXY_RELAY=" + relay]
-            : ["env", "MMPROXY_RELAY=" + relay, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=+net_admin", "--ambient-caps=+net_admin"];
-        BackgroundProcess proxy = await ProxyLauncher.StartAsync(net, ProxyLauncher.Arguments("-v", "1"), wrapper: wrapper);
+            ? []
+            : ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=+net_admin", "--ambient-caps=+net_admin"];
+        BackgroundProcess proxy = await ProxyLauncher.StartAsync(net, ProxyLauncher.Arguments(["-v", "1", .. ProxyLauncher.Relay(relay)]), wrapper: wrapper);
         var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
         using var supply = new SocketSupply(net.ClientNs, AddressFamily.InterNetwork, batch: 600);
         Socket[] sockets = [.. Enumerable.Range(0, Count).Select(_ => supply.Take())];

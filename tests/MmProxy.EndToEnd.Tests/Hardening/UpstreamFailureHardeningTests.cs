@@ -120,7 +120,7 @@ public sealed class UpstreamFailureHardeningTests
             await Streams.SendPatternAsync(c.Socket, 1 << 20);
             Streams.Abort(c.Socket);
         });
-        BackgroundProcess proxy = await ProxyLauncher.StartAsync(net, ProxyLauncher.Arguments("-v", "1"), wrapper: ["env", "MMPROXY_RELAY=" + relay]);
+        BackgroundProcess proxy = await ProxyLauncher.StartAsync(net, ProxyLauncher.Arguments(["-v", "1", .. ProxyLauncher.Relay(relay)]));
         int fds = ProcessProbe.Sockets(proxy.Id);
 
         string[] ends = await Task.WhenAll(Enumerable.Range(0, Parallel).Select(async _ =>

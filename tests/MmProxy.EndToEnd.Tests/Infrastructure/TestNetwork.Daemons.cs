@@ -11,15 +11,10 @@ internal sealed partial class TestNetwork
     /// </summary>
     public async Task<BackgroundProcess> StartProxyAsync(IEnumerable<string> arguments, int port = ProxyPort, int listeners = 1)
     {
-        BackgroundProcess p = Engine is null
-            ? Start("mmproxy", ServerNs, ProxyBinary.Path, arguments)
-            : Start("mmproxy", ServerNs, "env", ["MMPROXY_ENGINE=" + Engine, ProxyBinary.Path, .. arguments]);
+        BackgroundProcess p = Start("mmproxy", ServerNs, ProxyBinary.Path, arguments);
         await WaitListeningAsync(ServerNs, port, p, listeners);
         return p;
     }
-
-    /// <summary>MMPROXY_ENGINE ("loop", "sockets") for the proxies started from here on; null: the binary's default.</summary>
-    public string? Engine { get; set; }
 
     /// <summary>The usual proxy: listens on <paramref name="listen"/>:7000, targets 127.0.0.1:7001 / [::1]:7001.</summary>
     public Task<BackgroundProcess> StartProxyAsync(string listen = "0.0.0.0", params string[] extra)

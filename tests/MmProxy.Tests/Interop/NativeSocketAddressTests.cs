@@ -27,25 +27,12 @@ public sealed unsafe class NativeSocketAddressTests
     [Fact]
     public void MatchesTheKernelsLayoutForBindAndGetSockName()
     {
-        int fd = SocketNativeMethods.Socket(SocketNativeMethods.AfInet6, SocketNativeMethods.SockDgram | SocketNativeMethods.SockCloExec, 0);
-        Assert.True(fd >= 0, Errno.Describe(Marshal.GetLastPInvokeError()));
+        SysResult created = RawSocket.Create(AddressFamily.InterNetworkV6, SocketType.Dgram);
+        Assert.True(created.Succeeded, created.Error.Describe());
         try
         {
-            NativeSocketAddress bind = NativeSocketAddress.FromIPEndPoint(new IPEndPoint(IPAddress.IPv6Loopback, 0));
-            fixed (byte* p = bind.AsSpan())
-            {
-                Assert.Equal(0, SocketNativeMethods.Bind(fd, p, (uint)bind.Length));
-            }
-
-            var bound = default(NativeSocketAddress);
-            uint length = NativeSocketAddress.Capacity;
-            fixed (byte* p = bound.AsSpan())
-            {
-                Assert.Equal(0, SocketNativeMethods.GetSockName(fd, p, &length));
-            }
-
-            bound.Length = (int)length;
-            IPEndPoint? endPoint = bound.ToIPEndPoint();
+            Assert.Equal(Errno.Success, RawSocket.Bind(created.Int, NativeSocketAddress.FromIPEndPoint(new IPEndPoint(IPAddress.IPv6Loopback, 0))));
+            IPEndPoint? endPoint = RawSocket.LocalEndPoint(created.Int);
             Assert.NotNull(endPoint);
             Assert.Equal(IPAddress.IPv6Loopback, endPoint.Address);
             Assert.NotEqual(0, endPoint.Port);
@@ -53,7 +40,7 @@ public sealed unsafe class NativeSocketAddressTests
         }
         finally
         {
-            _ = DescriptorNativeMethods.Close(fd);
+            _ = Descriptor.Close(created.Int);
         }
     }
 }

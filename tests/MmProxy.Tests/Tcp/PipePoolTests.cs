@@ -8,7 +8,7 @@ public sealed class PipePoolTests
     public void A_returned_empty_pipe_is_handed_out_again()
     {
         using var pool = new PipePool(maxIdle: 2, requestedCapacity: 0);
-        SplicePipe first = pool.Rent(out int errno) ?? throw new InvalidOperationException($"pipe2 failed: errno {errno}");
+        SplicePipe first = pool.Rent(out Errno errno) ?? throw new InvalidOperationException($"pipe2 failed: errno {errno}");
         Assert.Equal(1, pool.Rented);
         Assert.True(first.Capacity >= 4096);
         pool.Return(first, empty: true);

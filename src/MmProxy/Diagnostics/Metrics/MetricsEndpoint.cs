@@ -47,7 +47,8 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
                 socket.DualMode = endPoint.Address.Equals(IPAddress.IPv6Any);
             }
 
-            _ = LinuxSocketOptions.SetReuseAddress(socket);
+            // SO_REUSEADDR alone (SocketOptionName.ReuseAddress would set SO_REUSEPORT too on Linux).
+            _ = SocketOptions.SetInt((int)socket.Handle, SocketOptions.SolSocket, SocketOptions.SoReuseAddr, 1);
             socket.Bind(endPoint);
             socket.Listen(64);
             error = null;

@@ -22,6 +22,9 @@ internal static class ProxyLauncher
         return args;
     }
 
+    /// <summary>The relay mode's flags: "splice" (the default) or "copy" (the measurement option that copies every byte).</summary>
+    public static string[] Relay(string mode) => mode == "copy" ? ["--splice-threshold", "0"] : [];
+
     public static async Task<BackgroundProcess> StartAsync(
         TestNetwork net,
         IEnumerable<string> arguments,

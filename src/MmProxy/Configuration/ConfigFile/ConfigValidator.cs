@@ -1,0 +1,377 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using MmProxy.Cli;
+using MmProxy.Configuration.Settings;
+using MmProxy.ProxyProtocol;
+
+namespace MmProxy.Configuration.ConfigFile;
+
+/// <summary>
+/// Turns a <see cref="ConfigDocument"/> into a <see cref="ProxyConfig"/>: defaults as go-mmproxy's
+/// flags, every value checked, allowed-subnets files read, and no two listeners on one port.
+/// Stops at the first error (one clear message beats a list of consequences).
+/// </summary>
+internal static class ConfigValidator
+{
+    private const string Example = "{\"listeners\": [{\"listen\": \"0.0.0.0:8443\", \"ipv4\": \"127.0.0.1:443\"}]}";
+
+    public static ConfigLoadResult Validate(ConfigDocument document, string source, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var warnings = new List<string>();
+        if (document.Listeners is null || document.Listeners.Count == 0)
+        {
+            return ConfigLoadResult.Failure($"{source}: field \"listeners\": no listener configured; add at least one, for example {Example}", warnings);
+        }
+
+        var listeners = new List<ListenerConfig>();
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < document.Listeners.Count; i++)
+        {
+            ListenerDocument? entry = document.Listeners[i];
+            if (entry is null)
+            {
+                return ConfigLoadResult.Failure($"{source}: {ConfigErrors.Label(i, null)}: null; expected an object such as {{\"listen\": \"0.0.0.0:8443\"}} (or remove it)", warnings);
+            }
+
+            var check = new Checker(source, i, entry.Name, baseDirectory, warnings);
+            ListenerConfig? listener = check.Listener(entry);
+            if (listener is null)
+            {
+                return ConfigLoadResult.Failure(check.Error!, warnings);
+            }
+
+            if (listener.Name is { } name)
+            {
+                if (names.TryGetValue(name, out int other))
+                {
+                    return ConfigLoadResult.Failure(ConfigErrors.Field(source, i, name, "name",
+                        $"listeners[{other}] has the same name; names must be unique (they name listeners in logs and reloads)"), warnings);
+                }
+
+                names.Add(name, i);
+            }
+
+            foreach (ListenerConfig earlier in listeners)
+            {
+                if (Conflicts(earlier, listener))
+                {
+                    return ConfigLoadResult.Failure(ConfigErrors.Field(source, i, listener.Name, "listen",
+                        $"{Describe(listener)} overlaps {Describe(earlier)} of {earlier.Label}: two listeners of one protocol cannot share a port; change one of the ports"), warnings);
+                }
+            }
+
+            listeners.Add(listener);
+        }
+
+        return ConfigLoadResult.Success(new ProxyConfig(source, listeners), warnings);
+    }
+
+    private static string Describe(ListenerConfig l) =>
+        $"{(l.Template.Protocol == TransportProtocol.Udp ? "udp" : "tcp")} {FormatAddress(l.ListenAddress)}:{l.ListenPorts}";
+
+    private static string FormatAddress(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
+
+    // The kernel refuses a second bind of a port on the same address, or on any address when one is a wildcard.
+    private static bool Conflicts(ListenerConfig a, ListenerConfig b) =>
+        a.Template.Protocol == b.Template.Protocol
+        && a.ListenPorts.Overlaps(b.ListenPorts)
+        && (a.ListenAddress.Equals(b.ListenAddress) || IsWildcard(a.ListenAddress) || IsWildcard(b.ListenAddress));
+
+    private static bool IsWildcard(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+
+    /// <summary>Checks the fields of one listener; the first problem lands in <see cref="Error"/>.</summary>
+    private sealed class Checker(string source, int index, string? name, string baseDirectory, List<string> warnings)
+    {
+        public string? Error { get; private set; }
+
+        public ListenerConfig? Listener(ListenerDocument d)
+        {
+            if (name is not null && (name.Length == 0 || name.Length > 64 || name.Any(char.IsControl)))
+            {
+                return Fail("name", "a name is 1 to 64 printable characters (or leave \"name\" out)");
+            }
+
+            TransportProtocol protocol = TransportProtocol.Tcp;
+            if (d.Protocol is not null)
+            {
+                if (string.Equals(d.Protocol, "tcp", StringComparison.OrdinalIgnoreCase))
+                {
+                    protocol = TransportProtocol.Tcp;
+                }
+                else if (string.Equals(d.Protocol, "udp", StringComparison.OrdinalIgnoreCase))
+                {
+                    protocol = TransportProtocol.Udp;
+                }
+                else
+                {
+                    return Fail("protocol", $"'{ConfigErrors.Printable(d.Protocol)}' is not a protocol: use \"tcp\" or \"udp\"");
+                }
+            }
+
+            if (d.Listen is null)
+            {
+                return Fail("listen", "missing: give the address and port (or range) to listen on, for example \"0.0.0.0:8443\" or \"[::]:10000-10009\"");
+            }
+
+            if (!TryAddressAndPorts(d.Listen, "listen", null, out IPAddress? listenAddress, out PortRange listenPorts))
+            {
+                return null;
+            }
+
+            IPAddress v4Address = ProxyOptions.DefaultTargetV4.Address;
+            PortRange v4Ports = new(ProxyOptions.DefaultTargetV4.Port, 1);
+            if (d.Ipv4 is not null && !TryTarget(d.Ipv4, "ipv4", AddressFamily.InterNetwork, listenPorts, out v4Address, out v4Ports))
+            {
+                return null;
+            }
+
+            IPAddress v6Address = ProxyOptions.DefaultTargetV6.Address;
+            PortRange v6Ports = new(ProxyOptions.DefaultTargetV6.Port, 1);
+            if (d.Ipv6 is not null && !TryTarget(d.Ipv6, "ipv6", AddressFamily.InterNetworkV6, listenPorts, out v6Address, out v6Ports))
+            {
+                return null;
+            }
+
+            if (!TrySubnets(d.AllowedSubnets, out AllowedSubnets? subnets, out string? subnetsSource, out string? subnetsPath))
+            {
+                return null;
+            }
+
+            if (!TryInteger(ListenerSettings.Mark, d.Mark, out long mark)
+                || !TryInteger(ListenerSettings.Listeners, d.Listeners, out long sockets)
+                || !TryInteger(ListenerSettings.MaxUdpFlows, d.MaxUdpFlows, out long maxUdpFlows)
+                || !TryInteger(ListenerSettings.MaxHeaderSize, d.MaxHeaderSize, out long maxHeaderSize)
+                || !TryInteger(ListenerSettings.Backlog, d.Backlog, out long backlog)
+                || !TryInteger(ListenerSettings.SpliceThreshold, d.SpliceThreshold, out long spliceThreshold)
+                || !TryInteger(ListenerSettings.PipeSize, d.PipeSize, out long pipeSize))
+            {
+                return null;
+            }
+
+            if (!TryDuration(ListenerSettings.HeaderTimeout, d.HeaderTimeout, out TimeSpan? headerTimeout)
+                || !TryDuration(ListenerSettings.ConnectTimeout, d.ConnectTimeout, out TimeSpan? connectTimeout)
+                || !TryDuration(ListenerSettings.IdleTimeout, d.IdleTimeout, out TimeSpan? idleTimeout)
+                || !TryDuration(ListenerSettings.CloseAfter, d.CloseAfter, out TimeSpan? closeAfter))
+            {
+                return null;
+            }
+
+            if (protocol == TransportProtocol.Tcp && (d.CloseAfter is not null || d.MaxUdpFlows is not null || d.UdpGso is not null))
+            {
+                warnings.Add($"{source}: {ConfigErrors.Label(index, name)}: \"closeAfter\", \"maxUdpFlows\" and \"udpGso\" apply to UDP listeners only; ignored for this TCP listener");
+            }
+
+            return new ListenerConfig
+            {
+                Index = index,
+                Name = name,
+                ListenAddress = listenAddress!,
+                ListenPorts = listenPorts,
+                TargetV4Address = v4Address,
+                TargetV4Ports = v4Ports,
+                TargetV6Address = v6Address,
+                TargetV6Ports = v6Ports,
+                Subnets = subnets,
+                SubnetsSource = subnetsSource,
+                Template = new ProxyOptions
+                {
+                    Protocol = protocol,
+                    AllowedSubnetsPath = subnetsPath,
+                    Listeners = (int)sockets,
+                    Mark = (uint)mark,
+                    CloseAfter = closeAfter!.Value,
+                    MaxUdpFlows = (int)maxUdpFlows,
+                    HeaderTimeout = headerTimeout!.Value,
+                    MaxHeaderSize = (int)maxHeaderSize,
+                    ConnectTimeout = connectTimeout!.Value,
+                    IdleTimeout = idleTimeout,
+                    Backlog = d.Backlog is null ? null : (int)backlog,
+                    SpliceThreshold = (int)spliceThreshold,
+                    PipeSize = (int)pipeSize,
+                    UdpGso = d.UdpGso ?? ListenerSettings.UdpGso.Default,
+                },
+            };
+        }
+
+        private ListenerConfig? Fail(string field, string problem)
+        {
+            Error = ConfigErrors.Field(source, index, name, field, problem);
+            return null;
+        }
+
+        private bool TryAddressAndPorts(string text, string field, AddressFamily? family, out IPAddress? address, out PortRange ports)
+        {
+            address = null;
+            ports = default;
+            string shown = ConfigErrors.Printable(text);
+            int colon = text.LastIndexOf(':');
+            if (colon < 0)
+            {
+                Fail(field, $"'{shown}' has no port: write IP:PORT or IP:FIRST-LAST, for example \"127.0.0.1:443\", \"[::1]:443\" or \"0.0.0.0:10000-10009\"");
+                return false;
+            }
+
+            if (!PortRange.TryParse(text.AsSpan(colon + 1), out ports, out string? portProblem))
+            {
+                Fail(field, $"'{shown}': {portProblem}");
+                return false;
+            }
+
+            // The address part as the command line reads it (":443" = every address, brackets for IPv6).
+            string single = string.Concat(text.AsSpan(0, colon), ":", ports.First.ToString(CultureInfo.InvariantCulture));
+            if (!EndPointParser.TryParse(single, out IPEndPoint? endPoint, out string? problem))
+            {
+                Fail(field, $"'{shown}': {problem}");
+                return false;
+            }
+
+            if (family is { } f && endPoint!.AddressFamily != f)
+            {
+                Fail(field, f == AddressFamily.InterNetwork
+                    ? $"'{shown}' is not an IPv4 address: \"ipv4\" is where IPv4 clients go, for example \"127.0.0.1:443\""
+                    : $"'{shown}' is not an IPv6 address: \"ipv6\" is where IPv6 clients go, for example \"[::1]:443\"");
+                return false;
+            }
+
+            address = endPoint!.Address;
+            return true;
+        }
+
+        private bool TryTarget(string text, string field, AddressFamily family, PortRange listenPorts, out IPAddress address, out PortRange ports)
+        {
+            address = IPAddress.None;
+            if (!TryAddressAndPorts(text, field, family, out IPAddress? parsed, out ports))
+            {
+                return false;
+            }
+
+            if (!ports.IsSingle && ports.Count != listenPorts.Count)
+            {
+                Fail(field, $"the range {ports} has {ports.Count} ports but \"listen\" has {listenPorts.Count} ({listenPorts}): a range maps port for port, so give {listenPorts.Count} ports (or a single port for all)");
+                return false;
+            }
+
+            if (ports.First == 0)
+            {
+                Fail(field, "port 0 is not a target port: give the port the service listens on");
+                return false;
+            }
+
+            address = parsed!;
+            return true;
+        }
+
+        private bool TrySubnets(JsonElement? element, out AllowedSubnets? subnets, out string? sourceName, out string? path)
+        {
+            subnets = null;
+            sourceName = null;
+            path = null;
+            if (element is not { } e || e.ValueKind == JsonValueKind.Null)
+            {
+                return true;
+            }
+
+            if (e.ValueKind == JsonValueKind.String)
+            {
+                string file = e.GetString()!;
+                if (file.Length == 0)
+                {
+                    Fail("allowedSubnets", "an empty path: give a file of subnets, an inline list such as [\"10.0.0.0/8\"], or leave the field out to allow everyone");
+                    return false;
+                }
+
+                path = System.IO.Path.IsPathRooted(file) ? file : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, file));
+                AllowedSubnetsLoadResult loaded = AllowedSubnetsLoader.LoadFile(path);
+                warnings.AddRange(loaded.Warnings);
+                if (!loaded.Succeeded)
+                {
+                    Fail("allowedSubnets", loaded.Error!);
+                    return false;
+                }
+
+                subnets = loaded.Subnets;
+                sourceName = path;
+                return true;
+            }
+
+            if (e.ValueKind != JsonValueKind.Array)
+            {
+                Fail("allowedSubnets", "expected a file path (\"/etc/mmproxy/allowed.txt\") or a list of subnets ([\"10.0.0.0/8\", \"2001:db8::/32\"])");
+                return false;
+            }
+
+            var networks = new List<IPNetwork>();
+            int i = 0;
+            foreach (JsonElement item in e.EnumerateArray())
+            {
+                string? text = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
+                string? problem = "not a string";
+                if (text is null || !AllowedSubnetsLoader.TryParseNetwork(text, out IPNetwork network, out bool masked, out problem))
+                {
+                    Fail("allowedSubnets", string.Create(CultureInfo.InvariantCulture,
+                        $"entry {i}: {problem}: each entry is a subnet such as \"192.0.2.0/24\" or \"2001:db8::/32\""));
+                    return false;
+                }
+
+                if (masked)
+                {
+                    warnings.Add($"{source}: {ConfigErrors.Label(index, name)}: allowedSubnets entry {i.ToString(CultureInfo.InvariantCulture)}: {ConfigErrors.Printable(text)} has host bits set; using {network}");
+                }
+
+                networks.Add(network);
+                i++;
+            }
+
+            if (networks.Count == 0)
+            {
+                Fail("allowedSubnets", "an empty list would refuse every load balancer: list at least one subnet, or leave the field out to allow everyone");
+                return false;
+            }
+
+            subnets = AllowedSubnets.Create(networks);
+            sourceName = "inline";
+            return true;
+        }
+
+        /// <summary>The field's value, or the setting's default when the field is absent.</summary>
+        private bool TryInteger(IntegerSetting setting, long? given, out long value)
+        {
+            value = given ?? setting.Default ?? setting.Min;
+            if (given is { } v && !setting.IsValid(v))
+            {
+                Fail(setting.Field, string.Create(CultureInfo.InvariantCulture, $"{v} is out of range: expected {setting.Expected} ({setting.Description})"));
+                return false;
+            }
+
+            return true;
+        }
+
+        private bool TryDuration(DurationSetting setting, JsonElement? element, out TimeSpan? value)
+        {
+            value = setting.Default;
+            if (element is not { } e || e.ValueKind == JsonValueKind.Null)
+            {
+                return true;
+            }
+
+            bool ok = e.ValueKind switch
+            {
+                JsonValueKind.Number => e.TryGetDouble(out double seconds) && seconds >= 0 && seconds <= DurationParser.Max.TotalSeconds
+                    && setting.TryAccept(TimeSpan.FromSeconds(seconds), out value),
+                JsonValueKind.String => setting.TryParse(e.GetString()!, out value),
+                _ => false,
+            };
+            if (!ok)
+            {
+                Fail(setting.Field, $"{ConfigErrors.Printable(e.GetRawText())} is not {setting.Expected}");
+                return false;
+            }
+
+            return true;
+        }
+    }
+}

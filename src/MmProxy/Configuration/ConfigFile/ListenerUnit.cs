@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace MmProxy.Configuration.ConfigFile;
+
+/// <summary>
+/// One listening port of a configured listener: what the host opens, and what a reload compares.
+/// Units with the same <see cref="Key"/> (protocol and listen endpoint) are the same listener across
+/// reloads; the allowed subnets may change under a running unit, any other setting reopens it.
+/// </summary>
+internal sealed class ListenerUnit
+{
+    public ListenerUnit(string label, ProxyOptions options, AllowedSubnets subnets)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(subnets);
+        Label = label;
+        Options = options;
+        Subnets = subnets;
+        Key = KeyOf(options);
+    }
+
+    public string Label { get; }
+
+    public ProxyOptions Options { get; }
+
+    public AllowedSubnets Subnets { get; }
+
+    /// <summary>"tcp 0.0.0.0:10000".</summary>
+    public string Key { get; }
+
+    public static string KeyOf(ProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(options.Protocol == TransportProtocol.Udp ? "udp" : "tcp")} {options.ListenEndPoint}");
+    }
+
+    /// <summary>True when everything but the allowed subnets is the same: the sockets can stay.</summary>
+    public bool HasSameSettings(ListenerUnit other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        // Everything but the subnets file, whose contents are swapped under running sockets.
+        return Options with { AllowedSubnetsPath = null } == other.Options with { AllowedSubnetsPath = null };
+    }
+}

@@ -1,0 +1,87 @@
+using MmProxy.ProxyProtocol;
+
+namespace MmProxy.Configuration.Settings;
+
+/// <summary>
+/// Every tunable of a listener, in one place: the flag and the configuration field that set it,
+/// its default and its limits, and its help text. The command line (<c>Cli/ProxyCommandLine</c>),
+/// the configuration file (<c>ConfigFile/ConfigValidator</c>), <see cref="ProxyOptions"/>'s defaults
+/// and <c>--help</c> all read them from here. The addresses (listen, targets, protocol, allowed
+/// subnets) are the listener's identity rather than tunables and are parsed where they differ
+/// (a configuration file also takes port ranges and inline subnets).
+/// </summary>
+internal static class ListenerSettings
+{
+    public static readonly IntegerSetting Listeners = new(
+        "--listeners", [], "listeners", "N",
+        "Number of listener sockets that will be opened for the listen address (SO_REUSEPORT), each with its own event loop thread",
+        defaultValue: 1, min: 1, max: 1024);
+
+    public static readonly IntegerSetting Mark = new(
+        "--mark", ["-m"], "mark", "N",
+        "The mark that will be set on outbound packets (SO_MARK); 0 = none",
+        defaultValue: 0, min: 0, max: uint.MaxValue);
+
+    public static readonly DurationSetting CloseAfter = new(
+        "--close-after", ["-c"], "closeAfter",
+        "Number of seconds after which UDP socket will be cleaned up (default: 60): a UDP flow expires this long after its last datagram either way",
+        TimeSpan.FromSeconds(60), canBeOff: false);
+
+    public static readonly IntegerSetting MaxUdpFlows = new(
+        "--max-udp-flows", [], "maxUdpFlows", "N",
+        "Most UDP flows open at once (each holds a socket); datagrams of new flows are dropped while the table is full",
+        defaultValue: 65536, min: 1, max: 16_777_216);
+
+    public static readonly DurationSetting HeaderTimeout = new(
+        "--header-timeout", [], "headerTimeout",
+        "Time a connection has to deliver its PROXY header (default: 5s)",
+        TimeSpan.FromSeconds(5), canBeOff: false);
+
+    public static readonly IntegerSetting MaxHeaderSize = new(
+        "--max-header-size", [], "maxHeaderSize", "BYTES",
+        "Largest PROXY header accepted, in bytes (v2 TLVs included)",
+        defaultValue: 4096, min: ProxyHeaderParserOptions.MinimumMaxHeaderSize, max: ProxyHeaderParserOptions.LargestPossibleHeader);
+
+    public static readonly DurationSetting ConnectTimeout = new(
+        "--connect-timeout", [], "connectTimeout",
+        "Time allowed to connect to the upstream service (default: 5s)",
+        TimeSpan.FromSeconds(5), canBeOff: false);
+
+    public static readonly DurationSetting IdleTimeout = new(
+        "--idle-timeout", [], "idleTimeout",
+        "Close a connection when neither side sent anything for this long (default: off; 0 = off)",
+        null, canBeOff: true);
+
+    public static readonly IntegerSetting Backlog = new(
+        "--backlog", [], "backlog", "N",
+        "Listen backlog (default: the kernel maximum, net.core.somaxconn)",
+        defaultValue: null, min: 1, max: int.MaxValue);
+
+    /// <summary>Measurements (README, "Measurement options"): the copy/splice switch of the TCP relay.</summary>
+    public static readonly IntegerSetting SpliceThreshold = new(
+        "--splice-threshold", [], "spliceThreshold", "BYTES",
+        "TCP relay: a read that fills this many bytes switches its direction to splice(2) until a burst is smaller again; 0 copies every byte (default: 4096)",
+        defaultValue: 4096, min: 0, max: 65536, hidden: true);
+
+    /// <summary>Measurements: the pipe size the splicing relay asks for.</summary>
+    public static readonly IntegerSetting PipeSize = new(
+        "--pipe-size", [], "pipeSize", "BYTES",
+        "TCP relay: the pipe size to ask for when splicing (F_SETPIPE_SZ, best effort); 0 = the kernel default, 64 KiB",
+        defaultValue: 0, min: 0, max: 1 << 20, hidden: true);
+
+    /// <summary>Measurements: UDP GSO for replies.</summary>
+    public static readonly SwitchSetting UdpGso = new(
+        "--udp-gso", "udpGso",
+        "UDP replies: runs of equal-sized replies to one load balancer leave as one UDP GSO message (UDP_SEGMENT); off sends one message each (default: on)",
+        defaultValue: true, hidden: true);
+
+    /// <summary>Every tunable, in --help order.</summary>
+    public static IReadOnlyList<Setting> All { get; } =
+    [
+        Listeners, Mark, CloseAfter, MaxUdpFlows, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
+        SpliceThreshold, PipeSize, UdpGso,
+    ];
+
+    /// <summary>The configuration-file fields of a listener that are not tunables, in README order.</summary>
+    public static IReadOnlyList<string> AddressFields { get; } = ["name", "protocol", "listen", "ipv4", "ipv6", "allowedSubnets"];
+}

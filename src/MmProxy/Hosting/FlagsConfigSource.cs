@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using MmProxy.Configuration;
+using MmProxy.Configuration.ConfigFile;
+using MmProxy.Diagnostics;
+
+namespace MmProxy.Hosting;
+
+/// <summary>
+/// Flags mode (go-mmproxy's command line): a configuration of one listener built from the flags.
+/// SIGHUP re-reads its --allowed-subnets file; everything else stays as the flags said.
+/// </summary>
+internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
+{
+    public const string SourceName = "the command line";
+
+    public ConfigLoadResult Load()
+    {
+        AllowedSubnets? subnets = null;
+        IReadOnlyList<string> warnings = [];
+        if (options.AllowedSubnetsPath is { } path)
+        {
+            AllowedSubnetsLoadResult loaded = AllowedSubnetsLoader.LoadFile(path);
+            warnings = loaded.Warnings;
+            if (!loaded.Succeeded)
+            {
+                return ConfigLoadResult.Failure(loaded.Error!, warnings);
+            }
+
+            subnets = loaded.Subnets;
+        }
+
+        var listener = new ListenerConfig
+        {
+            Index = 0,
+            Label = "-l " + options.ListenEndPoint,
+            ListenAddress = options.ListenEndPoint.Address,
+            ListenPorts = new PortRange(options.ListenEndPoint.Port, 1),
+            TargetV4Address = options.TargetV4.Address,
+            TargetV4Ports = new PortRange(options.TargetV4.Port, 1),
+            TargetV6Address = options.TargetV6.Address,
+            TargetV6Ports = new PortRange(options.TargetV6.Port, 1),
+            Subnets = subnets,
+            SubnetsSource = options.AllowedSubnetsPath,
+            Template = options,
+        };
+        return ConfigLoadResult.Success(new ProxyConfig(SourceName, [listener]), warnings);
+    }
+
+    public void LogLoaded(ILogger log, ProxyConfig config)
+    {
+        ProxyLog.Starting(log, Version, Protocol, options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
+        if (config.Listeners[0].Subnets is { } subnets)
+        {
+            ProxyLog.SubnetsLoaded(log, subnets.Networks.Count, options.AllowedSubnetsPath!);
+        }
+        else
+        {
+            ProxyLog.AllowingEveryone(log);
+        }
+    }
+
+    public void LogOpened(ILogger log, ListenerUnit unit, IRunningListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        if (listener is TcpRunningListener tcp)
+        {
+            ProxyLog.Listening(log, tcp.EndPoint, tcp.SocketCount, tcp.Backlog);
+        }
+        else
+        {
+            UdpLog.Listening(log, listener.EndPoint, listener.SocketCount, (long)options.CloseAfter.TotalMilliseconds, options.MaxUdpFlows);
+        }
+    }
+
+    public void LogReloading(ILogger log)
+    {
+    }
+
+    public string LogReloaded(ILogger log, ProxyConfig config, ReloadPlan plan, int ports)
+    {
+        if (config.Listeners[0].Subnets is not { } subnets)
+        {
+            ReloadLog.NothingToReload(log);
+            return "Reloaded: no allowed subnets file";
+        }
+
+        ReloadLog.SubnetsReloaded(log, options.AllowedSubnetsPath!, subnets.Networks.Count);
+        return "Reloaded the allowed subnets";
+    }
+
+    public string ListeningStatus(IReadOnlyList<IRunningListener> listeners)
+    {
+        IPEndPoint endPoint = listeners.Count > 0 ? listeners[0].EndPoint : options.ListenEndPoint;
+        return options.Protocol == TransportProtocol.Udp
+            ? string.Create(CultureInfo.InvariantCulture, $"Listening on {endPoint} (udp)")
+            : string.Create(CultureInfo.InvariantCulture, $"Listening on {endPoint}");
+    }
+
+    public string RejectedStatus(string error) => "Reload rejected (previous allowed subnets kept): " + error;
+
+    private string Protocol => options.Protocol == TransportProtocol.Udp ? "udp" : "tcp";
+
+    private static string Version =>
+        typeof(FlagsConfigSource).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace MmProxy.Interop;
+
+/// <summary>
+/// Opens a listening socket as a raw non-blocking descriptor for an event loop: TCP (SO_REUSEADDR,
+/// listen, TCP_NODELAY inherited by every accepted socket) or UDP (never SO_REUSEADDR: on Linux it
+/// would let another process share the port; a large receive buffer). SO_REUSEPORT when several
+/// sockets share the address; [::] takes IPv4 too, as Go does.
+/// </summary>
+internal static class ListenSocket
+{
+    // Bursts from the load balancer queue here rather than being dropped by the kernel.
+    private const int UdpReceiveBufferBytes = 4 * 1024 * 1024;
+
+    /// <summary>The listening descriptor (owned by the caller), or the errno and the step that failed.</summary>
+    public static SocketSetupResult Open(IPEndPoint endPoint, SocketType type, bool reusePort, int backlog)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        bool v6 = endPoint.AddressFamily == AddressFamily.InterNetworkV6;
+        SysResult created = RawSocket.Create(endPoint.AddressFamily, type);
+        if (!created.Succeeded)
+        {
+            return SocketSetupResult.Failure(SocketSetupError.Other, created.Error, "socket()");
+        }
+
+        int fd = created.Int;
+        SocketSetupResult result = Prepare(fd, endPoint, v6, type == SocketType.Stream, reusePort, backlog);
+        if (!result.Succeeded)
+        {
+            _ = Descriptor.Close(fd);
+        }
+
+        return result;
+    }
+
+    private static SocketSetupResult Prepare(int fd, IPEndPoint endPoint, bool v6, bool stream, bool reusePort, int backlog)
+    {
+        Errno errno;
+        if (v6 && (errno = SocketOptions.SetInt(fd, SocketOptions.SolIpv6, SocketOptions.Ipv6V6Only, endPoint.Address.Equals(IPAddress.IPv6Any) ? 0 : 1)) != Errno.Success)
+        {
+            return SocketSetupResult.Failure(SocketSetupError.Other, errno, "setsockopt(IPV6_V6ONLY)");
+        }
+
+        // SO_REUSEADDR for TCP: rebinding a listen port while old connections sit in TIME_WAIT.
+        if (stream && (errno = SocketOptions.SetInt(fd, SocketOptions.SolSocket, SocketOptions.SoReuseAddr, 1)) != Errno.Success)
+        {
+            return SocketSetupResult.Failure(SocketSetupError.Other, errno, "setsockopt(SO_REUSEADDR)");
+        }
+
+        if (reusePort && (errno = SocketOptions.SetInt(fd, SocketOptions.SolSocket, SocketOptions.SoReusePort, 1)) != Errno.Success)
+        {
+            return SocketSetupResult.Failure(SocketSetupError.Other, errno, "setsockopt(SO_REUSEPORT)");
+        }
+
+        if (!stream && SocketOptions.SetInt(fd, SocketOptions.SolSocket, SocketOptions.SoRcvBufForce, UdpReceiveBufferBytes) != Errno.Success)
+        {
+            // Only root (CAP_NET_ADMIN) may exceed net.core.rmem_max; otherwise take what the kernel allows.
+            _ = SocketOptions.SetInt(fd, SocketOptions.SolSocket, SocketOptions.SoRcvBuf, UdpReceiveBufferBytes);
+        }
+
+        if ((errno = RawSocket.Bind(fd, NativeSocketAddress.FromIPEndPoint(endPoint))) != Errno.Success)
+        {
+            return SocketSetupResult.Failure(errno == Errno.EADDRINUSE ? SocketSetupError.AddressInUse : SocketSetupError.Other, errno, "bind()");
+        }
+
+        if (stream && (errno = RawSocket.Listen(fd, backlog)) != Errno.Success)
+        {
+            return SocketSetupResult.Failure(SocketSetupError.Other, errno, "listen()");
+        }
+
+        if (stream)
+        {
+            // Accepted sockets inherit it: one system call less per connection.
+            _ = SocketOptions.SetInt(fd, SocketOptions.SolTcp, SocketOptions.TcpNoDelay, 1);
+        }
+
+        return SocketSetupResult.Success(fd);
+    }
+}

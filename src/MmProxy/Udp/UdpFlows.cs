@@ -1,0 +1,153 @@
+using MmProxy.Interop;
+using MmProxy.Loop;
+
+namespace MmProxy.Udp;
+
+/// <summary>
+/// The flows of one loop: found by key, opened inline (same rules, fallback port and messages for
+/// every flow), registered in the loop's epoll by slot and generation, and expired exactly
+/// close-after after their last datagram in either direction: activity moves a flow to the tail of
+/// its <see cref="DeadlineList{T}"/>, the loop sleeps until the head's deadline and closes every
+/// flow past it. Loop thread only; <see cref="Count"/> may be read anywhere.
+/// </summary>
+internal sealed class UdpFlows
+{
+    private readonly UdpListenerContext _listener;
+    private readonly Epoll _epoll;
+    private readonly LoopClock _clock;
+    private readonly long _closeAfterTicks;
+    private readonly Dictionary<UdpFlowKey, UdpFlow> _byKey;
+    private readonly DeadlineList<UdpFlow> _expiry = new();
+    private readonly Stack<int> _freeSlots = new();
+    private UdpFlow?[] _slots = new UdpFlow?[64];
+    private int _slotsUsed;
+    private uint _generation;
+    private int _count;
+
+    public UdpFlows(UdpListenerContext listener, Epoll epoll, LoopClock clock)
+    {
+        _listener = listener;
+        _epoll = epoll;
+        _clock = clock;
+        _closeAfterTicks = clock.Ticks(listener.Options.CloseAfter);
+        _byKey = new Dictionary<UdpFlowKey, UdpFlow>(Math.Min(listener.Limit.MaxFlows, 1024));
+    }
+
+    /// <summary>Flows open on this loop.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>When the least recently active flow expires, or <see cref="long.MaxValue"/>.</summary>
+    public long NextExpiry => _expiry.NextDeadline;
+
+    /// <summary>The flow an event is for, or null when it closed since.</summary>
+    public UdpFlow? Resolve(ulong data)
+    {
+        int slot = (int)(uint)data;
+        UdpFlow? flow = (uint)slot < (uint)_slotsUsed ? _slots[slot] : null;
+        return flow is not null && flow.Generation == (uint)(data >> 32) ? flow : null;
+    }
+
+    /// <summary>A datagram went either way: the flow expires close-after from now.</summary>
+    public void Touch(UdpFlow flow)
+    {
+        flow.LastActivity = _clock.Now;
+        _expiry.Schedule(flow.Expiry, _clock.Now + _closeAfterTicks);
+    }
+
+    /// <summary>The flow for <paramref name="key"/>, opened now if need be; null when it cannot be (counted and logged).</summary>
+    public UdpFlow? GetOrOpen(in UdpFlowKey key, in NativeSocketAddress from)
+    {
+        if (_byKey.TryGetValue(key, out UdpFlow? flow))
+        {
+            return flow;
+        }
+
+        UdpFlowLimit limit = _listener.Limit;
+        if (!limit.TryReserve())
+        {
+            _listener.Report.TableFull(key, limit.MaxFlows);
+            return null;
+        }
+
+        UdpUpstreamOpenResult opened;
+        try
+        {
+            opened = _listener.Opener.Open(key);
+        }
+        catch
+        {
+            limit.Release();
+            throw;
+        }
+
+        if (!opened.Succeeded)
+        {
+            limit.Release();
+            _listener.Report.SetupFailed(key, opened.Error!);
+            return null;
+        }
+
+        if (opened.UsedFallbackPort)
+        {
+            _listener.Report.FallbackPort(key, opened.Target!);
+        }
+
+        int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotsUsed++;
+        if (slot >= _slots.Length)
+        {
+            Array.Resize(ref _slots, _slots.Length * 2);
+        }
+
+        flow = new UdpFlow(key, opened.Fd, from, opened.Target!, slot, ++_generation);
+        Errno errno = _epoll.Add(flow.Fd, EpollFlags.In, flow.EventData);
+        if (errno != Errno.Success)
+        {
+            _freeSlots.Push(slot);
+            _ = Descriptor.Close(opened.Fd);
+            limit.Release();
+            _listener.Report.SetupFailed(key, "epoll_ctl failed: " + errno.Describe());
+            return null;
+        }
+
+        _slots[slot] = flow;
+        _byKey.Add(key, flow);
+
+        // Opening a socket takes a while: the clock moves on, so expiry stays exact from now.
+        _clock.Update();
+        Touch(flow);
+        Volatile.Write(ref _count, _count + 1);
+        _listener.Report.FlowCreated(flow);
+        return flow;
+    }
+
+    /// <summary>Closes every flow idle for close-after at <paramref name="now"/>.</summary>
+    public void Expire(long now)
+    {
+        while (_expiry.TryTakeExpired(now, out UdpFlow? flow))
+        {
+            Close(flow);
+            _listener.Report.FlowExpired(flow, _clock.Milliseconds(now - flow.LastActivity));
+        }
+    }
+
+    /// <summary>Shutdown: replies need the listening socket, so flows cannot outlive their loop.</summary>
+    public void CloseAll()
+    {
+        while (_expiry.First is { } flow)
+        {
+            Close(flow);
+        }
+    }
+
+    private void Close(UdpFlow flow)
+    {
+        flow.Expiry.Cancel();
+        _byKey.Remove(flow.Key);
+        _slots[flow.Slot] = null;
+        _freeSlots.Push(flow.Slot);
+        _ = _epoll.Delete(flow.Fd);
+        _ = Descriptor.Close(flow.Fd);
+        _listener.Limit.Release();
+        Volatile.Write(ref _count, _count - 1);
+    }
+}

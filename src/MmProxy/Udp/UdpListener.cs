@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using MmProxy.Configuration;
+using MmProxy.Diagnostics;
+using MmProxy.Interop;
+
+namespace MmProxy.Udp;
+
+/// <summary>
+/// One UDP listen address: N listening sockets (SO_REUSEPORT when N &gt; 1: the kernel hashes each
+/// sender's 4-tuple to one socket, so a load balancer endpoint always lands on the same loop, which
+/// owns its flows outright; only the flow bound is shared), each served by its own
+/// <see cref="UdpLoop"/> thread. Closing stops the loops (each closes its flows: replies need the
+/// listening socket, so flows cannot outlive it), then the sockets.
+/// </summary>
+internal sealed class UdpListener : IAsyncDisposable
+{
+    private readonly int[] _fds;
+    private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private UdpLoop[] _loops = [];
+    private bool _disposed;
+
+    private UdpListener(int[] fds, IPEndPoint endPoint)
+    {
+        _fds = fds;
+        EndPoint = endPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public int Count => _fds.Length;
+
+    /// <summary>Faults when a loop dies (the proxy must exit non-zero); never completes otherwise.</summary>
+    public Task Completion => _fatal.Task;
+
+    /// <summary>The loops, once started (tests: flows, allocations, iteration sync).</summary>
+    internal IReadOnlyList<UdpLoop> Loops => _loops;
+
+    /// <summary>Flows open on every loop.</summary>
+    public int FlowCount
+    {
+        get
+        {
+            int total = 0;
+            foreach (UdpLoop loop in _loops)
+            {
+                total += loop.FlowCount;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Opens and binds all sockets, or returns an error message with the fix.</summary>
+    public static UdpListener? Open(IPEndPoint endPoint, int count, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var fds = new List<int>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                SocketSetupResult opened = ListenSocket.Open(endPoint, SocketType.Dgram, reusePort: count > 1, backlog: 0);
+                if (!opened.Succeeded)
+                {
+                    error = ListenErrorMessages.Describe(endPoint, udp: true, opened);
+                    return null;
+                }
+
+                fds.Add(opened.Fd);
+                if (endPoint.Port == 0 && i == 0)
+                {
+                    // Port 0: the others must share the port the kernel picked for the first.
+                    endPoint = RawSocket.LocalEndPoint(opened.Fd) ?? endPoint;
+                }
+            }
+
+            var listener = new UdpListener([.. fds], endPoint);
+            fds.Clear();
+            error = null;
+            return listener;
+        }
+        finally
+        {
+            foreach (int fd in fds)
+            {
+                _ = Descriptor.Close(fd);
+            }
+        }
+    }
+
+    /// <summary>Starts one loop per socket.</summary>
+    public void Start(ProxyOptions options, AllowedSubnetsProvider subnets, UdpCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        var context = new UdpListenerContext(options, subnets, counters, loggerFactory, time);
+        var loops = new List<UdpLoop>(_fds.Length);
+        foreach (int fd in _fds)
+        {
+            UdpLoop? loop = UdpLoop.TryCreate(fd, EndPoint, context, OnLoopFailed, out string? error);
+            if (loop is null)
+            {
+                // No loop, no listener: as fatal as a loop dying later.
+                UdpLog.ListenerFailed(context.ProxyLog, EndPoint, error!, null);
+                _fatal.TrySetException(new InvalidOperationException(error));
+                break;
+            }
+
+            loops.Add(loop);
+        }
+
+        _loops = [.. loops];
+        for (int i = 0; i < _loops.Length; i++)
+        {
+            _loops[i].Start(i);
+        }
+    }
+
+    private void OnLoopFailed(Exception exception) => _fatal.TrySetException(exception);
+
+    /// <summary>Stops the loops (each closes its flows), then closes the listening sockets.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (UdpLoop loop in _loops)
+        {
+            loop.RequestStop();
+        }
+
+        foreach (UdpLoop loop in _loops)
+        {
+            await loop.Exited.ConfigureAwait(false);
+        }
+
+        foreach (int fd in _fds)
+        {
+            _ = Descriptor.Close(fd);
+        }
+    }
+}

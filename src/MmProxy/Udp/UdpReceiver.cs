@@ -1,0 +1,215 @@
+using System.Net;
+using MmProxy.Interop;
+using MmProxy.ProxyProtocol;
+
+namespace MmProxy.Udp;
+
+/// <summary>
+/// Load balancer → service: one recvmmsg takes up to a batch from the listener; each datagram is
+/// checked (sender allowed, header classified, counted and logged), its flow found or opened; then
+/// the batch is grouped by flow and each flow's payloads leave with one sendmmsg (send() for a single
+/// one) on its connected socket, in arrival order, without copying. EAGAIN/ENOBUFS drops (the loop
+/// never waits for one flow); ECONNREFUSED (ICMP for an earlier datagram) is counted and the datagram
+/// retried once, and the flow lives on.
+/// </summary>
+internal sealed class UdpReceiver : IDisposable
+{
+    public const int BatchSize = 64;
+
+    /// <summary>A slot per message that any UDP datagram fits (only the pages a datagram fills become resident).</summary>
+    public const int MaxDatagramSize = 65536;
+
+    private readonly UdpListenerContext _listener;
+    private readonly int _listenFd;
+    private readonly IPEndPoint _endPoint;
+    private readonly UdpFlows _flows;
+    private readonly UdpPeerFilter _peerFilter;
+    private readonly DatagramBatch _received = new(BatchSize, MaxDatagramSize);
+    private readonly ConnectedSendList _sends = new(BatchSize);
+    private readonly UdpFlow?[] _flowOf = new UdpFlow?[BatchSize];
+    private readonly int[] _payloadOffset = new int[BatchSize];
+    private readonly UdpFlow?[] _batchFlows = new UdpFlow?[BatchSize];
+    private long _batchStamp;
+
+    public UdpReceiver(UdpListenerContext listener, int listenFd, IPEndPoint endPoint, UdpFlows flows)
+    {
+        _listener = listener;
+        _listenFd = listenFd;
+        _endPoint = endPoint;
+        _flows = flows;
+        _peerFilter = new UdpPeerFilter(listener.Subnets);
+    }
+
+    public void Receive()
+    {
+        for (int i = 0; i < BatchSize; i++)
+        {
+            _received.ArmReceive(i, withName: true);
+        }
+
+        SysResult received = _received.Receive(_listenFd, 0, BatchSize);
+        if (!received.Succeeded)
+        {
+            if (!received.Error.IsTransient())
+            {
+                _listener.Report.ReceiveFailed(_endPoint, received.Error);
+            }
+
+            return;
+        }
+
+        int n = received.Int;
+        _listener.Counters.OnReceived(n);
+        long stamp = ++_batchStamp;
+        int flows = 0;
+        for (int i = 0; i < n; i++)
+        {
+            UdpFlow? flow = Classify(i);
+            _flowOf[i] = flow;
+            if (flow is null)
+            {
+                continue;
+            }
+
+            if (flow.BatchStamp != stamp)
+            {
+                flow.BatchStamp = stamp;
+                flow.BatchCount = 0;
+                _batchFlows[flows++] = flow;
+            }
+
+            flow.BatchCount++;
+        }
+
+        // Counting sort by flow (first-arrival order), then one send per flow.
+        int start = 0;
+        for (int f = 0; f < flows; f++)
+        {
+            UdpFlow flow = _batchFlows[f]!;
+            flow.BatchStart = start;
+            start += flow.BatchCount;
+            flow.BatchCount = 0;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (_flowOf[i] is not { } flow)
+            {
+                continue;
+            }
+
+            _sends.Set(flow.BatchStart + flow.BatchCount, _received, i, _payloadOffset[i]);
+            flow.BatchCount++;
+            _flowOf[i] = null;
+        }
+
+        for (int f = 0; f < flows; f++)
+        {
+            UdpFlow flow = _batchFlows[f]!;
+            _batchFlows[f] = null;
+            SendUpstream(flow, flow.BatchStart, flow.BatchCount);
+        }
+    }
+
+    /// <summary>The flow for datagram <paramref name="index"/> (payload offset noted), or null when it is dropped (counted).</summary>
+    private UdpFlow? Classify(int index)
+    {
+        ref NativeSocketAddress from = ref _received.SenderOf(index);
+        if (!from.TryGetProxyAddress(out ProxyAddress balancer))
+        {
+            _listener.Counters.OnDropped(UdpDropReason.InvalidHeader);
+            return null;
+        }
+
+        try
+        {
+            if (!_peerFilter.IsAllowed(balancer))
+            {
+                _listener.Report.NotAllowed(balancer);
+                return null;
+            }
+
+            UdpDatagram classified = UdpDatagramClassifier.Classify(_listener.Parser, _received.Datagram(index));
+            if (classified.Kind == UdpDatagramKind.Dropped)
+            {
+                _listener.Report.Dropped(balancer, classified);
+                return null;
+            }
+
+            UdpFlow? flow = _flows.GetOrOpen(new UdpFlowKey(balancer, classified.Client), from);
+            if (flow is not null)
+            {
+                _payloadOffset[index] = classified.PayloadOffset;
+                _flows.Touch(flow);
+            }
+
+            return flow;
+        }
+#pragma warning disable CA1031 // The last line of defence: one datagram must never take the loop down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _listener.Report.Crashed(balancer, ex);
+            return null;
+        }
+    }
+
+    private void SendUpstream(UdpFlow flow, int start, int count)
+    {
+        int next = 0;
+        bool retried = false;
+        while (next < count)
+        {
+            SysResult sent = _sends.Send(flow.Fd, start + next, count - next);
+            if (sent.Succeeded && sent.Value > 0)
+            {
+                long bytes = 0;
+                for (int k = 0; k < sent.Int; k++)
+                {
+                    bytes += _sends.LengthOf(start + next + k);
+                }
+
+                _listener.Counters.OnForwarded(sent.Int, bytes);
+                flow.ToUpstream += sent.Int;
+                next += sent.Int;
+                retried = false;
+                continue;
+            }
+
+            Errno errno = sent.Error;
+            if (errno == Errno.EINTR)
+            {
+                continue;
+            }
+
+            if (UdpReplies.IsUnreachable(errno) && !retried)
+            {
+                // The ICMP error of an earlier datagram, reported (and cleared) instead of sending this one.
+                _listener.Report.UpstreamRefused(flow);
+                retried = true;
+                continue;
+            }
+
+            if (UdpReport.IsBufferFull(errno))
+            {
+                // The rest would block too: drop them all now rather than one system call each.
+                for (; next < count; next++)
+                {
+                    _listener.Report.SendFailed(flow, errno);
+                }
+
+                return;
+            }
+
+            _listener.Report.SendFailed(flow, errno);
+            next++;
+            retried = false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _received.Dispose();
+        _sends.Dispose();
+    }
+}
