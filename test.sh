@@ -37,9 +37,18 @@ if ! dotnet build MmProxy.sln -c Release -nologo -v q -clp:ErrorsOnly; then
 fi
 export MMPROXY_BIN="$ROOT/src/MmProxy/bin/Release/net10.0/mmproxy"
 
+# The style of .editorconfig (namespaces match folders, braces, naming, ...): a change that
+# `dotnet format` would rewrite is a failure; run `dotnet format MmProxy.sln` to fix it.
+echo "== dotnet format --verify-no-changes"
+format_failed=0
+if ! dotnet format MmProxy.sln --verify-no-changes --no-restore -v q; then
+    echo "   dotnet format: the files above need formatting (run: dotnet format MmProxy.sln) - counted as 1 failure"
+    format_failed=1
+fi
+
 RESULTS=$ROOT/.test-results
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
-passed=0; failed=0; skipped=0; status=0
+passed=0; failed=$format_failed; skipped=0; status=$format_failed
 for proj in tests/*/*.csproj; do
     name=$(basename "$proj" .csproj)
     echo "== $name"

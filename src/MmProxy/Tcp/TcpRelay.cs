@@ -30,9 +30,8 @@ internal sealed class TcpRelay
     /// <summary>Reads up to this size are copied; a read that fills it switches to splicing.</summary>
     private readonly int _copyThreshold;
 
-    // Connections still ready after their rounds (filled by Pump) and the batch being run.
-    private List<(TcpConnection Connection, uint Generation)> _readyNext = [];
-    private List<(TcpConnection Connection, uint Generation)> _readyRunning = [];
+    private readonly TcpReadyList _ready = new();
+    private readonly Action<TcpConnection> _pumpReady;
 
     public TcpRelay(TcpLoopContext context)
     {
@@ -40,10 +39,11 @@ internal sealed class TcpRelay
         _pool = context.Pool;
         _scratch = context.Scratch;
         _copyThreshold = context.Options.SpliceThreshold is > 0 and var t ? Math.Min(t, TcpLoopContext.ScratchSize) : TcpLoopContext.ScratchSize;
+        _pumpReady = PumpReady;
     }
 
     /// <summary>Connections that still have work after their rounds: the loop must not sleep.</summary>
-    public bool HasReadyWork => _readyNext.Count > 0;
+    public bool HasReadyWork => _ready.HasWork;
 
     public void Start(TcpConnection c)
     {
@@ -99,37 +99,20 @@ internal sealed class TcpRelay
     }
 
     /// <summary>Runs the connections that still had work after their rounds. Called after each batch of events.</summary>
-    public void RunReady()
+    public void RunReady() => _ready.Run(_pumpReady);
+
+    private void PumpReady(TcpConnection c)
     {
-        if (_readyNext.Count == 0)
+        try
         {
-            return;
+            _ = Pump(c);
         }
-
-        // Swap: connections that stay ready now run again after the next (non-blocking) epoll batch.
-        List<(TcpConnection Connection, uint Generation)> batch = _readyNext;
-        _readyNext = _readyRunning;
-        _readyRunning = batch;
-        foreach ((TcpConnection c, uint generation) in batch)
-        {
-            if (c.Generation != generation || c.Phase != TcpPhase.Relaying)
-            {
-                continue;
-            }
-
-            try
-            {
-                _ = Pump(c);
-            }
 #pragma warning disable CA1031 // One connection must never take the loop down.
-            catch (Exception ex)
+        catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                TcpLoop.Crash(_context, c, ex);
-            }
+        {
+            TcpLoop.Crash(_context, c, ex);
         }
-
-        batch.Clear();
     }
 
     /// <summary>--idle-timeout came due: both sides are reset.</summary>
@@ -162,7 +145,7 @@ internal sealed class TcpRelay
             }
         }
 
-        _readyNext.Add((c, c.Generation));
+        _ready.Add(c);
         return true;
     }
 

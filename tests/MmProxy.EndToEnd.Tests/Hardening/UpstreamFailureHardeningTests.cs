@@ -63,7 +63,7 @@ public sealed class UpstreamFailureHardeningTests
             Assert.Equal(0, r.Result.Bytes);
             Assert.True(r.Elapsed < TimeSpan.FromSeconds(2), $"refused upstream took {r.Elapsed.TotalSeconds:F2} s to end the client connection");
         });
-        await Udp.ProcessLog.WaitForAsync(proxy, "connection refused"); // logging is asynchronous: the client can see the end first
+        await ProcessLog.WaitForAsync(proxy, "connection refused"); // logging is asynchronous: the client can see the end first
         Assert.Contains("connection refused", proxy.Output, StringComparison.Ordinal);
         await AssertDescriptorsReturnAsync(proxy.Id, fds, "after refused upstream connections");
 
@@ -102,7 +102,7 @@ public sealed class UpstreamFailureHardeningTests
             Assert.True(r.Result.End is StreamEnd.Reset or StreamEnd.Eof, $"connection not ended: {r.Result.End} {r.Result.Error} (times {times})");
             Assert.True(r.Elapsed >= TimeSpan.FromSeconds(0.9) && r.Elapsed < TimeSpan.FromSeconds(3), $"ended after {r.Elapsed.TotalSeconds:F2} s, expected about 1 s (times {times})");
         });
-        await Udp.ProcessLog.WaitForAsync(proxy, $"no answer from 127.0.0.1:{BlackHolePort} within 1000 ms"); // logging is asynchronous: the client can see the end first
+        await ProcessLog.WaitForAsync(proxy, $"no answer from 127.0.0.1:{BlackHolePort} within 1000 ms"); // logging is asynchronous: the client can see the end first
         Assert.Contains($"no answer from 127.0.0.1:{BlackHolePort} within 1000 ms", proxy.Output, StringComparison.Ordinal);
         await AssertDescriptorsReturnAsync(proxy.Id, fds, "after black-holed upstream connections");
         Assert.False(proxy.HasExited);

@@ -7,9 +7,9 @@ namespace MmProxy.EndToEnd.Tests.Infrastructure;
 /// </summary>
 internal static class ProxyBinary
 {
-    private static readonly Lazy<string> s_path = new(Resolve);
+    private static readonly Lazy<string> ResolvedPath = new(Resolve);
 
-    public static string Path => s_path.Value;
+    public static string Path => ResolvedPath.Value;
 
     /// <summary>True when running against a peer implementation rather than our build.</summary>
     public static bool IsPeer => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MMPROXY_E2E_PEER"));

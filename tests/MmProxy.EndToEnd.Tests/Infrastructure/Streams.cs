@@ -11,8 +11,8 @@ namespace MmProxy.EndToEnd.Tests.Infrastructure;
 internal static class Streams
 {
     private const int PatternLength = (1 << 20) + 7;
-    private static readonly byte[] s_pattern = CreatePattern();
-    private static readonly ConcurrentDictionary<long, string> s_hashes = new();
+    private static readonly byte[] PatternBytes = CreatePattern();
+    private static readonly ConcurrentDictionary<long, string> Hashes = new();
 
     private static byte[] CreatePattern()
     {
@@ -24,7 +24,7 @@ internal static class Streams
     }
 
     /// <summary>SHA-256 (hex) of the first <paramref name="length"/> bytes of the pattern stream.</summary>
-    public static string PatternHash(long length) => s_hashes.GetOrAdd(length, static l =>
+    public static string PatternHash(long length) => Hashes.GetOrAdd(length, static l =>
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         ForEachChunk(l, chunk => hash.AppendData(chunk.Span));
@@ -50,14 +50,14 @@ internal static class Streams
         {
             int start = (int)(sent % PatternLength);
             int n = (int)Math.Min(Math.Min(length - sent, PatternLength - start), 256 * 1024);
-            action(s_pattern.AsMemory(start, n));
+            action(PatternBytes.AsMemory(start, n));
             sent += n;
         }
     }
 
     /// <summary>No stream operation may hang a test run: each gets this deadline unless the caller's token fires first.</summary>
-    private static readonly TimeSpan s_streamTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan s_exactTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ExactTimeout = TimeSpan.FromSeconds(15);
 
     private static CancellationTokenSource Guard(CancellationToken ct, TimeSpan timeout)
     {
@@ -68,7 +68,7 @@ internal static class Streams
 
     public static async Task SendPatternAsync(Socket socket, long length, CancellationToken ct = default)
     {
-        using CancellationTokenSource guard = Guard(ct, s_streamTimeout);
+        using CancellationTokenSource guard = Guard(ct, StreamTimeout);
         long sent = 0;
         try
         {
@@ -76,18 +76,18 @@ internal static class Streams
             {
                 int start = (int)(sent % PatternLength);
                 int n = (int)Math.Min(Math.Min(length - sent, PatternLength - start), 256 * 1024);
-                sent += await socket.SendAsync(s_pattern.AsMemory(start, n), SocketFlags.None, guard.Token);
+                sent += await socket.SendAsync(PatternBytes.AsMemory(start, n), SocketFlags.None, guard.Token);
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"send stalled: {sent} of {length} bytes sent within {s_streamTimeout.TotalSeconds} s");
+            throw new TimeoutException($"send stalled: {sent} of {length} bytes sent within {StreamTimeout.TotalSeconds} s");
         }
     }
 
     public static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
-        using CancellationTokenSource guard = Guard(ct, s_exactTimeout);
+        using CancellationTokenSource guard = Guard(ct, ExactTimeout);
         try
         {
             while (!data.IsEmpty)
@@ -98,14 +98,14 @@ internal static class Streams
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"send stalled with {data.Length} bytes left after {s_exactTimeout.TotalSeconds} s");
+            throw new TimeoutException($"send stalled with {data.Length} bytes left after {ExactTimeout.TotalSeconds} s");
         }
     }
 
     /// <summary>Reads to end of stream (or reset), or until <paramref name="limit"/> bytes, hashing everything.</summary>
     public static async Task<ReceiveResult> ReceiveAsync(Socket socket, long limit = long.MaxValue, CancellationToken ct = default)
     {
-        using CancellationTokenSource guard = Guard(ct, s_streamTimeout);
+        using CancellationTokenSource guard = Guard(ct, StreamTimeout);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] buffer = new byte[256 * 1024];
         long total = 0;
@@ -126,7 +126,7 @@ internal static class Streams
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new TimeoutException($"receive stalled: {total} bytes, then nothing (no data, end or reset) for up to {s_streamTimeout.TotalSeconds} s");
+                throw new TimeoutException($"receive stalled: {total} bytes, then nothing (no data, end or reset) for up to {StreamTimeout.TotalSeconds} s");
             }
             if (n == 0)
             {
@@ -142,7 +142,7 @@ internal static class Streams
     /// <summary>Receives exactly <paramref name="length"/> bytes (or throws), returning them.</summary>
     public static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int length, CancellationToken ct = default)
     {
-        using CancellationTokenSource guard = Guard(ct, s_exactTimeout);
+        using CancellationTokenSource guard = Guard(ct, ExactTimeout);
         var buffer = new byte[length];
         int got = 0;
         try
@@ -159,7 +159,7 @@ internal static class Streams
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"received {got} of {length} bytes, then nothing for {s_exactTimeout.TotalSeconds} s");
+            throw new TimeoutException($"received {got} of {length} bytes, then nothing for {ExactTimeout.TotalSeconds} s");
         }
         return buffer;
     }

@@ -14,7 +14,7 @@ internal sealed partial class TestNetwork : IAsyncDisposable
     public const int UpstreamPort = 7001;
     public const int BalancerPort = 8001;
 
-    private static int s_counter;
+    private static int _counter;
     private readonly List<BackgroundProcess> _processes = [];
     private readonly List<Upstream> _upstreams = [];
     private readonly List<string> _notes = [];
@@ -43,12 +43,12 @@ internal sealed partial class TestNetwork : IAsyncDisposable
     public IPAddress Client(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? ClientV6 : ClientV4;
     public IPAddress Server(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? ServerV6 : ServerV4;
 
-    private static readonly Lazy<Task> s_staleCleanup = new(RemoveStaleNamespacesAsync);
+    private static readonly Lazy<Task> StaleCleanup = new(RemoveStaleNamespacesAsync);
 
     public static async Task<TestNetwork> CreateAsync()
     {
-        await s_staleCleanup.Value;
-        var net = new TestNetwork(Interlocked.Increment(ref s_counter));
+        await StaleCleanup.Value;
+        var net = new TestNetwork(Interlocked.Increment(ref _counter));
         try
         {
             await net.SetUpAsync();

@@ -10,7 +10,7 @@ namespace MmProxy.EndToEnd.Tests.Operations;
 /// </summary>
 internal sealed class BareNamespace : IAsyncDisposable
 {
-    private static int s_counter;
+    private static int _counter;
     private readonly List<Socket> _sockets = [];
 
     private BareNamespace(string name) => Name = name;
@@ -19,7 +19,7 @@ internal sealed class BareNamespace : IAsyncDisposable
 
     public static async Task<BareNamespace> CreateAsync()
     {
-        var ns = new BareNamespace($"mmt-{Environment.ProcessId}-ops{Interlocked.Increment(ref s_counter)}");
+        var ns = new BareNamespace($"mmt-{Environment.ProcessId}-ops{Interlocked.Increment(ref _counter)}");
         await Command.CheckAsync("ip", "netns", "add", ns.Name);
         try
         {

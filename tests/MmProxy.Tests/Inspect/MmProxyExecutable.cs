@@ -6,9 +6,9 @@ namespace MmProxy.Tests.Inspect;
 /// </summary>
 internal static class MmProxyExecutable
 {
-    private static readonly Lazy<string> s_path = new(Resolve);
+    private static readonly Lazy<string> ResolvedPath = new(Resolve);
 
-    public static string Path => s_path.Value;
+    public static string Path => ResolvedPath.Value;
 
     private static string Resolve()
     {

@@ -10,7 +10,7 @@ namespace MmProxy.Tests.Routing;
 /// </summary>
 internal sealed class TestNamespace : IDisposable
 {
-    private static int s_counter;
+    private static int _counter;
 
     private TestNamespace(string name, string directory)
     {
@@ -32,7 +32,7 @@ internal sealed class TestNamespace : IDisposable
             Assert.Fail("routing tests need root (they create network namespaces): run them as root");
         }
 
-        string name = $"mmt-rt-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
+        string name = $"mmt-rt-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}";
         string directory = Path.Combine(Path.GetTempPath(), name);
         System.IO.Directory.CreateDirectory(directory);
         string script = Path.Combine(directory, "ip");

@@ -9,7 +9,7 @@ namespace MmProxy.EndToEnd.Tests.Hardening.Support;
 internal static class CyclicPattern
 {
     private const int Period = (1 << 20) + 7;
-    private static readonly byte[] s_block = Create();
+    private static readonly byte[] Block = Create();
 
     private static byte[] Create()
     {
@@ -24,7 +24,7 @@ internal static class CyclicPattern
     public static ReadOnlyMemory<byte> Slice(long offset, int max)
     {
         int start = (int)(offset % Period);
-        return s_block.AsMemory(start, Math.Min(max, Period - start));
+        return Block.AsMemory(start, Math.Min(max, Period - start));
     }
 
     public static string Hash(long length)

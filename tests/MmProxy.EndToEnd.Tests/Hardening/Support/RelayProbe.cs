@@ -9,7 +9,7 @@ namespace MmProxy.EndToEnd.Tests.Hardening.Support;
 /// <summary>A legitimate connection through the proxy to an echo upstream, checked end to end.</summary>
 internal static class RelayProbe
 {
-    private static int s_counter;
+    private static int _counter;
 
     /// <summary>
     /// Connects from the client namespace, claims a unique client address (v1 or v2, IPv4 or IPv6),
@@ -18,7 +18,7 @@ internal static class RelayProbe
     /// </summary>
     public static async Task<string?> TryAsync(TestNetwork net, Upstream upstream, Socket? socket = null, TimeSpan? timeout = null)
     {
-        int n = Interlocked.Increment(ref s_counter);
+        int n = Interlocked.Increment(ref _counter);
         var proxy = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
         bool v6 = n % 2 == 0;
         // Claimed addresses cycle through private ranges so no two probes share a 4-tuple upstream.

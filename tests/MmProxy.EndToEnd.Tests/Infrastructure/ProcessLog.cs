@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using MmProxy.EndToEnd.Tests.Infrastructure;
 
-namespace MmProxy.EndToEnd.Tests.Udp;
+namespace MmProxy.EndToEnd.Tests.Infrastructure;
 
 /// <summary>Waits on a process's log output (with a deadline) instead of sleeping.</summary>
 internal static class ProcessLog
