@@ -4,8 +4,8 @@ using MmProxy.Interop;
 namespace MmProxy.Hosting;
 
 /// <summary>
-/// Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later. Used at
-/// start-up by both hosts (<see cref="ProxyApplication"/> for flags, <see cref="ProxyHost"/> for --config).
+/// Fails fast when IP_TRANSPARENT is refused, instead of failing every connection later (the host
+/// checks it at start-up, before it binds a port).
 /// </summary>
 internal static class TransparentCapability
 {
