@@ -61,7 +61,7 @@ public sealed class HeaderHandlingTests
     public Task Peer_outside_allowed_subnets_gets_no_upstream_connection() => E2E.RunAsync(async net =>
     {
         // Allows the server's own loopback and a documentation range, not the client namespace.
-        string subnets = net.WriteFile("allowed.txt", "192.0.2.0/24\n127.0.0.0/8\n::1/128\n");
+        string subnets = net.WriteFile("allowed.txt", "198.51.100.0/24\n127.0.0.0/8\n::1/128\n");
         Upstream upstream = net.StartUpstream(Handlers.Echo);
         await net.StartProxyAsync("0.0.0.0", "-allowed-subnets", subnets);
 

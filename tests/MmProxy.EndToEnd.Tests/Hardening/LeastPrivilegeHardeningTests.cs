@@ -80,7 +80,7 @@ public sealed class LeastPrivilegeHardeningTests
             byte[][] payloads = new byte[Count][];
             Task[] sends = [.. sockets.Select((s, i) =>
             {
-                var claimed = new IPEndPoint(new IPAddress([10, 77, (byte)(i >> 8), (byte)i]), 20_000 + i);
+                var claimed = new IPEndPoint(new IPAddress([198, 51, 100, (byte)(1 + (i % 254))]), 20_000 + i);
                 byte[] header = MmProxy.ProxyProtocol.ProxyHeaderWriter.WriteV2(MmProxy.ProxyProtocol.ProxyCommand.Proxy, MmProxy.ProxyProtocol.ProxyFamily.Tcp4,
                     MmProxy.ProxyProtocol.ProxyAddress.FromIPEndPoint(claimed), MmProxy.ProxyProtocol.ProxyAddress.FromIPEndPoint(proxyEndPoint));
                 // Offsets below 512 KiB: the slice never reaches the end of the pattern period (it would come back shorter).

@@ -23,7 +23,7 @@ public sealed class LogInjectionHardeningTests
 
     private static IEnumerable<byte[]> AttackHeaders(TestNetwork net)
     {
-        var src = ProxyAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("10.9.8.7"), 4321));
+        var src = ProxyAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("203.0.113.7"), 4321));
         var dst = ProxyAddress.FromIPEndPoint(new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort));
         byte[] evil = Encoding.UTF8.GetBytes(Evil);
         yield return Encoding.UTF8.GetBytes("PROXY UNKNOWN " + Evil.Replace("\r\n", "  ", StringComparison.Ordinal) + "\r\n" + Evil);
@@ -171,7 +171,7 @@ public sealed class LogInjectionHardeningTests
         var inputs = new List<byte[]>(AttackHeaders(net));
         byte[] evil = Encoding.UTF8.GetBytes(Evil);
         // Valid UDP headers whose payload is the attack: forwarded, never logged.
-        var client = ProxyAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("10.9.8.7"), 4321));
+        var client = ProxyAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("203.0.113.7"), 4321));
         inputs.Add([.. ProxyHeaderWriter.WriteV2(ProxyCommand.Proxy, ProxyFamily.Udp4, client, ProxyAddress.FromIPEndPoint(proxyEndPoint),
             [ProxyTlv.Authority(Evil), new ProxyTlv((ProxyTlvType)0xE5, evil)]), .. evil]);
         inputs.Add([.. ProxyHeaderWriter.WriteV2(ProxyCommand.Proxy, ProxyFamily.UnixDgram, ProxyAddress.FromUnixPath("/run/" + Evil), ProxyAddress.FromUnixPath("/x")), .. evil]);

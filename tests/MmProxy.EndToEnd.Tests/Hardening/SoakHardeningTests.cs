@@ -40,7 +40,7 @@ public sealed class SoakHardeningTests
         async Task OneAsync(long i)
         {
             // A unique claimed client per connection: the upstream side never reuses a 4-tuple.
-            var claimed = new IPEndPoint(new IPAddress([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]), 10_000 + (int)(i % 50_000));
+            var claimed = new IPEndPoint(new IPAddress([198, 51, 100, (byte)(1 + (i % 254))]), 10_000 + (int)(i % 50_000));
             byte[] header = ProxyHeaderWriter.WriteV2(ProxyCommand.Proxy, ProxyFamily.Tcp4,
                 ProxyAddress.FromIPEndPoint(claimed), ProxyAddress.FromIPEndPoint(proxyEndPoint));
             using Socket s = supply.Take();

@@ -60,7 +60,7 @@ public sealed class UdpFloodHardeningTests
 
         // Flows opened before the flood: they must survive it.
         var sessions = Enumerable.Range(0, Legitimate).Select(i => udp.Own(new UdpClientSession(net, i % 2 == 0 ? proxyV4 : proxyV6,
-            i % 2 == 0 ? new IPEndPoint(IPAddress.Parse($"198.19.77.{i + 1}"), 40000 + i) : new IPEndPoint(IPAddress.Parse($"2001:db8:77::{i + 1}"), 40000 + i)))).ToArray();
+            i % 2 == 0 ? new IPEndPoint(IPAddress.Parse($"203.0.113.{i + 1}"), 40000 + i) : new IPEndPoint(IPAddress.Parse($"2001:db8:ffff:77::{i + 1}"), 40000 + i)))).ToArray();
         foreach (UdpClientSession s in sessions)
         {
             Assert.Null(await RoundTripAsync(s, "before"));
@@ -89,8 +89,8 @@ public sealed class UdpFloodHardeningTests
                         newFlowAttempts++;
                         bool v6 = random.Next(4) == 0;
                         IPEndPoint client = v6
-                            ? new IPEndPoint(IPAddress.Parse($"2001:db8:f::{(i >> 16) & 0xffff:x}:{i & 0xffff:x}"), 1024 + (int)(i % 60000))
-                            : new IPEndPoint(new IPAddress([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]), 1024 + (int)(i % 60000));
+                            ? new IPEndPoint(IPAddress.Parse($"2001:db8:ffff:f::{(i >> 16) & 0xffff:x}:{i & 0xffff:x}"), 1024 + (int)(i % 60000))
+                            : new IPEndPoint(new IPAddress([198, 51, 100, (byte)(1 + (i % 254))]), 1024 + (int)(i % 60000));
                         datagram = [.. ProxyHeaderWriter.WriteV2(ProxyCommand.Proxy, v6 ? ProxyFamily.Udp6 : ProxyFamily.Udp4,
                             ProxyAddress.FromIPEndPoint(client), v6 ? ProxyAddress.FromIPEndPoint(proxyV6) : destination), .. "new flow"u8];
                         break;

@@ -7,6 +7,11 @@ namespace MmProxy.EndToEnd.Tests.Infrastructure;
 /// Two throwaway network namespaces, "client" and "server", joined by a veth pair, each with an
 /// IPv4 and an IPv6 address. The server namespace has the loopback policy routing mmproxy needs.
 /// Everything it creates (namespaces, processes, temp files) is removed on disposal.
+/// Documentation ranges only (RFC 5737, RFC 3849). IPv4: 192.0.2.129 (client) and .130 (server) in
+/// every network (each has its own namespaces); the /25 keeps the rest of 192.0.2.0/24 off-link, such
+/// as 192.0.2.1, the source `mmproxy check` spoofs. IPv6: 2001:db8:N::1 and ::2, N = 1..c8 (hex) by
+/// index. Client addresses that tests claim in headers are assigned nowhere: 203.0.113.0/24,
+/// 198.51.100.0/24 and 2001:db8:ffff::/48.
 /// </summary>
 internal sealed partial class TestNetwork : IAsyncDisposable
 {
@@ -25,10 +30,10 @@ internal sealed partial class TestNetwork : IAsyncDisposable
         string id = $"mmt-{Environment.ProcessId}-{index}";
         ClientNs = id + "-c";
         ServerNs = id + "-s";
-        ClientV4 = IPAddress.Parse($"198.18.{subnet}.1");
-        ServerV4 = IPAddress.Parse($"198.18.{subnet}.2");
-        ClientV6 = IPAddress.Parse($"fd00:6d6d:{subnet:x}::1");
-        ServerV6 = IPAddress.Parse($"fd00:6d6d:{subnet:x}::2");
+        ClientV4 = IPAddress.Parse("192.0.2.129");
+        ServerV4 = IPAddress.Parse("192.0.2.130");
+        ClientV6 = IPAddress.Parse($"2001:db8:{subnet:x}::1");
+        ServerV6 = IPAddress.Parse($"2001:db8:{subnet:x}::2");
         TempDir = Path.Combine(Path.GetTempPath(), id);
     }
 
@@ -91,7 +96,7 @@ internal sealed partial class TestNetwork : IAsyncDisposable
         await Command.CheckAsync("ip", "-n", ClientNs, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", ServerNs);
         foreach ((string ns, IPAddress v4, IPAddress v6) in new[] { (ClientNs, ClientV4, ClientV6), (ServerNs, ServerV4, ServerV6) })
         {
-            await Command.CheckAsync("ip", "-n", ns, "addr", "add", v4 + "/24", "dev", "veth0");
+            await Command.CheckAsync("ip", "-n", ns, "addr", "add", v4 + "/25", "dev", "veth0");
             await Command.CheckAsync("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", "veth0", "nodad");
             await Command.CheckAsync("ip", "-n", ns, "link", "set", "lo", "up");
             await Command.CheckAsync("ip", "-n", ns, "link", "set", "veth0", "up");

@@ -56,7 +56,7 @@ public sealed class ConfigFileTests
         Assert.All(rangeUpstreams, u => Assert.Equal(1, u.AcceptedCount));
 
         // UDP on the same port number as the first TCP listener.
-        var client = new IPEndPoint(IPAddress.Parse("198.19.7.5"), 40001);
+        var client = new IPEndPoint(IPAddress.Parse("203.0.113.5"), 40001);
         using var session = new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), client);
         await session.SendAsync("datagram"u8.ToArray());
         UdpDatagramRecord seen = await udpUpstream.NextAsync(TimeSpan.FromSeconds(10));
@@ -70,8 +70,8 @@ public sealed class ConfigFileTests
     public Task Sighup_changes_allowed_subnets_without_dropping_an_established_connection() => E2E.RunAsync(async net =>
     {
         Upstream upstream = net.StartUpstream(Handlers.Echo);
-        // The client namespace's addresses are in 198.18.0.0/15.
-        string subnets = net.WriteFile("allowed.txt", "198.18.0.0/15\n");
+        // The client namespace's address is in 192.0.2.0/24.
+        string subnets = net.WriteFile("allowed.txt", "192.0.2.0/24\n");
         string config = net.WriteFile("mmproxy.json", Config(Tcp("web", TestNetwork.ProxyPort, TestNetwork.UpstreamPort, ", \"allowedSubnets\": \"allowed.txt\"")));
         BackgroundProcess p = await ConfigProxy.StartAsync(net, config, [TestNetwork.ProxyPort]);
 
@@ -79,7 +79,7 @@ public sealed class ConfigFileTests
         using (established)
         {
             await LifecycleChecks.EchoAsync(established, "before");
-            File.WriteAllText(subnets, "192.0.2.0/24\n");
+            File.WriteAllText(subnets, "198.51.100.0/24\n");
             await ConfigProxy.ReloadAsync(p, "Reloaded", 1);
 
             await LifecycleChecks.EchoAsync(established, "after the reload");
@@ -89,7 +89,7 @@ public sealed class ConfigFileTests
         }
 
         // And back: allowed again after the next reload.
-        File.WriteAllText(subnets, "198.18.0.0/15\n");
+        File.WriteAllText(subnets, "192.0.2.0/24\n");
         await ConfigProxy.ReloadAsync(p, "Reloaded", 2);
         (Socket again, _) = await LifecycleChecks.ConnectAsync(net, upstream, TestNetwork.ProxyPort);
         using (again)
@@ -102,14 +102,14 @@ public sealed class ConfigFileTests
     public Task Flags_mode_sighup_reloads_the_allowed_subnets_file() => E2E.RunAsync(async net =>
     {
         Upstream upstream = net.StartUpstream(Handlers.Echo);
-        string subnets = net.WriteFile("allowed.txt", "198.18.0.0/15\n");
+        string subnets = net.WriteFile("allowed.txt", "192.0.2.0/24\n");
         BackgroundProcess p = await net.StartProxyAsync("0.0.0.0", "-allowed-subnets", subnets, "--quiet");
 
         (Socket established, _) = await LifecycleChecks.ConnectAsync(net, upstream, TestNetwork.ProxyPort);
         using (established)
         {
             await LifecycleChecks.EchoAsync(established, "before");
-            File.WriteAllText(subnets, "192.0.2.0/24\n");
+            File.WriteAllText(subnets, "198.51.100.0/24\n");
             await ConfigProxy.ReloadAsync(p, "reloaded the allowed subnets", 1);
             await LifecycleChecks.AssertRefusedAsync(net, upstream, TestNetwork.ProxyPort);
             await LifecycleChecks.EchoAsync(established, "still relaying");
@@ -207,21 +207,21 @@ public sealed class ConfigFileTests
     {
         await using UdpUpstream upstream = UdpUpstream.Start(net.ServerNs, TestNetwork.UpstreamPort, UdpUpstreamMode.Echo);
         string Udp(string subnet) => Config($$"""{"name": "dns", "protocol": "udp", "listen": "0.0.0.0:{{TestNetwork.ProxyPort}}", "ipv4": "127.0.0.1:{{TestNetwork.UpstreamPort}}", "allowedSubnets": ["{{subnet}}"]}""");
-        string config = net.WriteFile("mmproxy.json", Udp("198.18.0.0/15"));
+        string config = net.WriteFile("mmproxy.json", Udp("192.0.2.0/24"));
         BackgroundProcess p = await ConfigProxy.StartAsync(net, config, []);
         await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, p);
-        var client = new IPEndPoint(IPAddress.Parse("198.19.7.5"), 40001);
+        var client = new IPEndPoint(IPAddress.Parse("203.0.113.5"), 40001);
         using var session = new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), client);
 
         await session.SendAsync("allowed"u8.ToArray());
         Assert.Equal("allowed", Encoding.ASCII.GetString((await upstream.NextAsync(TimeSpan.FromSeconds(10))).Payload));
 
-        File.WriteAllText(config, Udp("192.0.2.0/24"));
+        File.WriteAllText(config, Udp("198.51.100.0/24"));
         await ConfigProxy.ReloadAsync(p, "Reloaded", 1);
         await session.SendAsync("blocked"u8.ToArray());
         await ConfigProxy.WaitOutputAsync(p, "dropped: not in the allowed subnets", 1);
 
-        File.WriteAllText(config, Udp("198.18.0.0/15"));
+        File.WriteAllText(config, Udp("192.0.2.0/24"));
         await ConfigProxy.ReloadAsync(p, "Reloaded", 2);
         await session.SendAsync("allowed again"u8.ToArray());
         // The next datagram the upstream sees is the one sent after the second reload: "blocked" was dropped.

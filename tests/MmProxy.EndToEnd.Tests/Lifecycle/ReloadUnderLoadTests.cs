@@ -93,7 +93,7 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
     private static void WriteConfig(TestNetwork net, string path, bool extraPort)
     {
         string subnets = extraPort
-            ? $"[\"{net.ClientV4}/32\", \"{net.ClientV6}/128\", \"192.0.2.0/24\"]"
+            ? $"[\"{net.ClientV4}/32\", \"{net.ClientV6}/128\", \"198.51.100.0/24\"]"
             : $"[\"{net.ClientV4}/32\", \"{net.ClientV6}/128\"]";
         string target = $"\"ipv4\": \"127.0.0.1:{TestNetwork.UpstreamPort}\", \"ipv6\": \"[::1]:{TestNetwork.UpstreamPort}\"";
         var listeners = new List<string>
@@ -141,7 +141,7 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
     {
         bool v6 = index % 2 == 1;
         var client = v6
-            ? new IPEndPoint(IPAddress.Parse($"2001:db8:77::{index + 1:x}"), 30000 + index)
+            ? new IPEndPoint(IPAddress.Parse($"2001:db8:ffff:77::{index + 1:x}"), 30000 + index)
             : new IPEndPoint(IPAddress.Parse($"203.0.113.{index + 1}"), 30000 + index);
         IPAddress proxyAddress = net.Server(v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
         UdpClientSession session = udp.Own(new UdpClientSession(net, new IPEndPoint(proxyAddress, TestNetwork.ProxyPort), client));

@@ -105,19 +105,19 @@ public sealed class CheckAndRoutingTests
         }
 
         await using BareNamespace ns = await BareNamespace.CreateAsync();
-        await Command.CheckAsync("ip", "-n", ns.Name, "addr", "add", "198.18.250.1/32", "dev", "lo");
-        ns.Listen(new IPEndPoint(IPAddress.Parse("198.18.250.1"), 7001));
+        await Command.CheckAsync("ip", "-n", ns.Name, "addr", "add", "198.51.100.250/32", "dev", "lo");
+        ns.Listen(new IPEndPoint(IPAddress.Parse("198.51.100.250"), 7001));
         ns.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 7001));
-        string[] args = ["check", "-4", "198.18.250.1:7001", "-6", "[::1]:7001", "--connect-timeout", "1s"];
-        // The loopback recipe alone does not cover replies sent from 198.18.250.1.
+        string[] args = ["check", "-4", "198.51.100.250:7001", "-6", "[::1]:7001", "--connect-timeout", "1s"];
+        // The loopback recipe alone does not cover replies sent from 198.51.100.250.
         Assert.Equal(0, (await ns.RunProxyAsync("routing", "apply")).ExitCode);
         CommandResult failing = await ns.RunProxyAsync(args);
         Assert.True(failing.ExitCode == 1, failing.ToString());
-        string fix = "fix: ip -4 rule add from 198.18.250.1/32 iif lo table 123 && ip -4 route add local 0.0.0.0/0 dev lo table 123";
+        string fix = "fix: ip -4 rule add from 198.51.100.250/32 iif lo table 123 && ip -4 route add local 0.0.0.0/0 dev lo table 123";
         Assert.Contains(Lines(failing), l => l.StartsWith("FAILED  IPv4 return route", StringComparison.Ordinal) && l.EndsWith(fix, StringComparison.Ordinal));
-        Assert.Contains(Lines(failing), l => l.StartsWith("FAILED  IPv4 target 198.18.250.1:7001 (spoofed connect", StringComparison.Ordinal) && l.EndsWith(fix, StringComparison.Ordinal));
+        Assert.Contains(Lines(failing), l => l.StartsWith("FAILED  IPv4 target 198.51.100.250:7001 (spoofed connect", StringComparison.Ordinal) && l.EndsWith(fix, StringComparison.Ordinal));
 
-        await Command.CheckAsync("ip", "-n", ns.Name, "-4", "rule", "add", "from", "198.18.250.1/32", "iif", "lo", "table", "123");
+        await Command.CheckAsync("ip", "-n", ns.Name, "-4", "rule", "add", "from", "198.51.100.250/32", "iif", "lo", "table", "123");
         CommandResult passing = await ns.RunProxyAsync(args);
         Assert.True(passing.ExitCode == 0, passing.ToString());
     }

@@ -20,8 +20,8 @@ public sealed class UdpBasicTests
         UdpUpstream upstream = udp.StartUpstream();
         await net.StartUdpProxyAsync();
         IPEndPoint client = clientFamily == "ipv6"
-            ? new IPEndPoint(IPAddress.Parse("2001:db8:77::5"), 40001)
-            : new IPEndPoint(IPAddress.Parse("198.19.7.5"), 40001);
+            ? new IPEndPoint(IPAddress.Parse("2001:db8:ffff:77::5"), 40001)
+            : new IPEndPoint(IPAddress.Parse("203.0.113.5"), 40001);
         AddressFamily lb = balancerFamily == "ipv6" ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
         using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.Server(lb), TestNetwork.ProxyPort), client));
 

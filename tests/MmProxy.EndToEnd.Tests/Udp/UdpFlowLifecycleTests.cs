@@ -13,7 +13,7 @@ public sealed class UdpFlowLifecycleTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(5);
 
-    private static IPEndPoint ClientV4(int n) => new(IPAddress.Parse($"198.19.9.{n}"), 30000 + n);
+    private static IPEndPoint ClientV4(int n) => new(IPAddress.Parse($"203.0.113.{n}"), 30000 + n);
 
     private static async Task RoundTripAsync(UdpClientSession session, string text)
     {
@@ -99,7 +99,7 @@ public sealed class UdpFlowLifecycleTests(ITestOutputHelper output)
     {
         BackgroundProcess proxy = await net.StartUdpProxyAsync("-close-after", "30");
         using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV6, TestNetwork.ProxyPort),
-            new IPEndPoint(IPAddress.Parse("2001:db8:9::1"), 30001)));
+            new IPEndPoint(IPAddress.Parse("2001:db8:ffff:9::1"), 30001)));
 
         // Nothing listens on the target: ICMP port unreachable comes back to the flow's socket.
         for (int i = 0; i < 3; i++)
@@ -127,7 +127,7 @@ public sealed class UdpFlowLifecycleTests(ITestOutputHelper output)
         BackgroundProcess proxy = await net.StartUdpProxyAsync("-close-after", "30", "-4", "127.0.0.1:" + StuckPort);
         using var flood = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), ClientV4(1)));
         using var quiet = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort),
-            new IPEndPoint(IPAddress.Parse("2001:db8:9::2"), 30002)));
+            new IPEndPoint(IPAddress.Parse("2001:db8:ffff:9::2"), 30002)));
         byte[] big = new byte[1200];
         using var stop = new CancellationTokenSource();
         int flooded = 0;

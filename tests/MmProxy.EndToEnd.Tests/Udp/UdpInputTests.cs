@@ -25,7 +25,7 @@ public sealed class UdpInputTests
         UdpUpstream upstream = udp.StartUpstream();
         BackgroundProcess proxy = await net.StartUdpProxyAsync("-v", "1");
         var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
-        var client = new IPEndPoint(IPAddress.Parse("198.19.5.5"), 5555);
+        var client = new IPEndPoint(IPAddress.Parse("203.0.113.5"), 5555);
         using var session = udp.Own(new UdpClientSession(net, proxyEndPoint, client));
         var c = ProxyAddress.FromIPEndPoint(client);
         var d = ProxyAddress.FromIPEndPoint(proxyEndPoint);
@@ -111,7 +111,7 @@ public sealed class UdpInputTests
         UdpUpstream upstream = udp.StartUpstream(UdpUpstreamMode.EchoPayload);
         await net.StartUdpProxyAsync();
         bool v6 = family == "ipv6";
-        IPEndPoint client = v6 ? new IPEndPoint(IPAddress.Parse("2001:db8:5::5"), 5555) : new IPEndPoint(IPAddress.Parse("198.19.5.5"), 5555);
+        IPEndPoint client = v6 ? new IPEndPoint(IPAddress.Parse("2001:db8:ffff:5::5"), 5555) : new IPEndPoint(IPAddress.Parse("203.0.113.5"), 5555);
         using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), client));
         // The balancer's datagram (IPv4) may be 65,507 bytes: header plus the largest payload.
         int payloadLength = 65507 - session.HeaderLength;
@@ -135,7 +135,7 @@ public sealed class UdpInputTests
             ["-p", "udp", "-l", "0.0.0.0:" + TestNetwork.ProxyPort, "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-listeners", "4", "-v", "2"],
             listeners: 4);
         var sessions = Enumerable.Range(1, 24)
-            .Select(i => udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse($"198.19.6.{i}"), 6000 + i))))
+            .Select(i => udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse($"203.0.113.{i}"), 6000 + i))))
             .ToArray();
         for (int round = 0; round < 3; round++)
         {
@@ -152,9 +152,9 @@ public sealed class UdpInputTests
     public Task Senders_outside_the_allowed_subnets_are_dropped() => UdpE2E.RunAsync(async (net, udp) =>
     {
         UdpUpstream upstream = udp.StartUpstream();
-        string subnets = net.WriteFile("subnets.txt", "192.0.2.0/24\n");
+        string subnets = net.WriteFile("subnets.txt", "198.51.100.0/24\n");
         BackgroundProcess proxy = await net.StartUdpProxyAsync("-allowed-subnets", subnets, "-v", "1");
-        using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("198.19.5.5"), 5555)));
+        using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("203.0.113.5"), 5555)));
         await session.SendAsync("denied"u8.ToArray());
         await ProcessLog.WaitForAsync(proxy, "not in the allowed subnets");
         Assert.Null(await session.ReceiveAsync(TimeSpan.FromMilliseconds(200)));
@@ -167,8 +167,8 @@ public sealed class UdpInputTests
         udp.StartUpstream();
         string subnets = net.WriteFile("subnets.txt", $"{net.ClientV4}/32\n{net.ClientV6}/128\n");
         await net.StartUdpProxyAsync("-allowed-subnets", subnets);
-        using var v4 = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("198.19.5.5"), 5555)));
-        using var v6 = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV6, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("2001:db8:5::5"), 5555)));
+        using var v4 = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("203.0.113.5"), 5555)));
+        using var v6 = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV6, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("2001:db8:ffff:5::5"), 5555)));
         await RoundTripAsync(v4, "ok4");
         await RoundTripAsync(v6, "ok6");
     });

@@ -28,8 +28,8 @@ public sealed class UdpLoadTests(ITestOutputHelper output)
         {
             bool v6 = i % 2 == 1;
             IPEndPoint client = v6
-                ? new IPEndPoint(IPAddress.Parse($"2001:db8:1::{i + 1:x}"), 20000 + i)
-                : new IPEndPoint(IPAddress.Parse($"198.19.{i / 50}.{(i % 50) + 1}"), 20000 + i);
+                ? new IPEndPoint(IPAddress.Parse($"2001:db8:ffff:1::{i + 1:x}"), 20000 + i)
+                : new IPEndPoint(IPAddress.Parse($"203.0.113.{(i / 2) + 1}"), 20000 + i);
             IPAddress proxyAddress = net.Server(v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
             sessions[i] = udp.Own(new UdpClientSession(net, new IPEndPoint(proxyAddress, TestNetwork.ProxyPort), client));
         }

@@ -14,7 +14,7 @@ public sealed class UdpProcessTests
     {
         udp.StartUpstream();
         BackgroundProcess proxy = await net.StartUdpProxyAsync();
-        using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("198.19.8.1"), 8001)));
+        using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), new IPEndPoint(IPAddress.Parse("203.0.113.1"), 8001)));
         await session.SendAsync("x"u8.ToArray());
         Assert.NotNull(await session.ReceiveAsync(ReplyTimeout));
         Assert.Equal(1, await net.CountUdpFlowSocketsAsync());
@@ -33,7 +33,7 @@ public sealed class UdpProcessTests
     {
         UdpUpstream upstream = udp.StartUpstream();
         BackgroundProcess proxy = await net.StartUdpProxyAsync();
-        var client = new IPEndPoint(IPAddress.Parse("198.19.8.2"), 8002);
+        var client = new IPEndPoint(IPAddress.Parse("203.0.113.2"), 8002);
         var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
         using var first = udp.Own(new UdpClientSession(net, proxyEndPoint, client));
         using var second = udp.Own(new UdpClientSession(net, proxyEndPoint, client));
@@ -76,12 +76,12 @@ public sealed class UdpProcessTests
              "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-close-after", "2", "-v", "1"]);
         await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, proxy);
         var proxyEndPoint = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
-        using var first = udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse("198.19.8.1"), 9000)));
+        using var first = udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse("203.0.113.1"), 9000)));
         await first.SendAsync("first"u8.ToArray());
         Assert.NotNull(await first.ReceiveAsync(ReplyTimeout));
 
         var crowd = Enumerable.Range(1, 150)
-            .Select(i => udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse($"198.19.10.{i}"), 9000 + i))))
+            .Select(i => udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse($"198.51.100.{i}"), 9000 + i))))
             .ToArray();
         foreach (UdpClientSession s in crowd)
         {
@@ -95,7 +95,7 @@ public sealed class UdpProcessTests
         Assert.NotNull(reply);
         Assert.EndsWith("|still", Encoding.ASCII.GetString(reply), StringComparison.Ordinal);
         await ProcessLog.EventuallyAsync(async () => await net.CountUdpFlowSocketsAsync() <= 1, "the crowd's flows expire", TimeSpan.FromSeconds(10));
-        using var late = udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse("198.19.8.9"), 9009)));
+        using var late = udp.Own(new UdpClientSession(net, proxyEndPoint, new IPEndPoint(IPAddress.Parse("203.0.113.9"), 9009)));
         await late.SendAsync("late"u8.ToArray());
         Assert.NotNull(await late.ReceiveAsync(ReplyTimeout));
         Assert.False(proxy.HasExited);
@@ -106,7 +106,7 @@ public sealed class UdpProcessTests
     {
         udp.StartUpstream();
         await net.StartUdpProxyAsync("-mark", "0x123");
-        var client = new IPEndPoint(IPAddress.Parse("198.19.8.3"), 8003);
+        var client = new IPEndPoint(IPAddress.Parse("203.0.113.3"), 8003);
         using var session = udp.Own(new UdpClientSession(net, new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort), client));
         await session.SendAsync("marked"u8.ToArray());
         Assert.NotNull(await session.ReceiveAsync(ReplyTimeout));

@@ -39,9 +39,10 @@ public sealed class AllowedSubnetsTests
     [Fact]
     public void Ipv6_subnets_match_ipv6_peers()
     {
-        AllowedSubnets subnets = Load("2001:db8::/32\nfd00::1/64\n", out var warnings);
+        AllowedSubnets subnets = Load("2001:db8:1::/48\n2001:db8:2::1/64\n", out var warnings);
         Assert.True(subnets.Contains(IPAddress.Parse("2001:db8:1::5")));
-        Assert.True(subnets.Contains(IPAddress.Parse("fd00::ffff")));
+        Assert.True(subnets.Contains(IPAddress.Parse("2001:db8:2::ffff")));
+        Assert.False(subnets.Contains(IPAddress.Parse("2001:db8:3::1")));
         Assert.False(subnets.Contains(IPAddress.Parse("2001:db9::1")));
         Assert.False(subnets.Contains(IPAddress.Parse("10.0.0.1")));
         Assert.Single(warnings);
@@ -50,9 +51,9 @@ public sealed class AllowedSubnetsTests
     [Fact]
     public void Ipv4_mapped_ipv6_peers_match_ipv4_subnets()
     {
-        AllowedSubnets subnets = Load("198.18.0.0/15\n", out _);
-        Assert.True(subnets.Contains(IPAddress.Parse("::ffff:198.19.1.1")));
-        Assert.False(subnets.Contains(IPAddress.Parse("::ffff:198.20.1.1")));
+        AllowedSubnets subnets = Load("198.51.100.0/24\n", out _);
+        Assert.True(subnets.Contains(IPAddress.Parse("::ffff:198.51.100.1")));
+        Assert.False(subnets.Contains(IPAddress.Parse("::ffff:203.0.113.1")));
     }
 
     [Fact]

@@ -50,8 +50,8 @@ public sealed class RoutingTablesTests
     public async Task Remove_deletes_duplicates_and_leaves_other_entries_of_the_table_alone()
     {
         using TestNamespace ns = TestNamespace.Create();
-        ns.Ip_("-4", "route", "add", "unreachable", "198.18.0.0/15", "table", "123");
-        ns.Ip_("-4", "rule", "add", "from", "198.18.0.0/15", "lookup", "123");
+        ns.Ip_("-4", "route", "add", "unreachable", "198.51.100.0/24", "table", "123");
+        ns.Ip_("-4", "rule", "add", "from", "198.51.100.0/24", "lookup", "123");
         string before = ns.Snapshot();
         ns.Ip_("-4", "rule", "add", "from", "127.0.0.1/8", "iif", "lo", "table", "123");
         ns.Ip_("-4", "rule", "add", "from", "127.0.0.1/8", "iif", "lo", "table", "123");
@@ -59,7 +59,7 @@ public sealed class RoutingTablesTests
         (bool ok, string[] lines) = await RunAsync((t, o) => t.RemoveAsync(new RoutingRecipe(), o), ns.Ip);
         Assert.True(ok, string.Join('\n', lines));
         Assert.Equal(before, ns.Snapshot());
-        Assert.Contains("unreachable 198.18.0.0/15", before, StringComparison.Ordinal);
+        Assert.Contains("unreachable 198.51.100.0/24", before, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ public sealed class TargetSelectorTests
 {
     private static readonly IPEndPoint V4Target = IPEndPoint.Parse("127.0.0.1:443");
     private static readonly IPEndPoint V6Target = IPEndPoint.Parse("[::1]:443");
-    private static readonly IPEndPoint V4Peer = IPEndPoint.Parse("198.18.0.1:5000");
+    private static readonly IPEndPoint V4Peer = IPEndPoint.Parse("198.51.100.1:5000");
     private static readonly IPEndPoint V6Peer = IPEndPoint.Parse("[2001:db8::1]:5000");
 
     private readonly TargetSelector _selector = new(V4Target, V6Target);
@@ -68,7 +68,7 @@ public sealed class TargetSelectorTests
         Assert.Equal(V6Target, v6.Target);
         Assert.Null(v6.Source);
 
-        TargetSelection mapped = _selector.Select(null, IPEndPoint.Parse("[::ffff:198.18.0.1]:5000"));
+        TargetSelection mapped = _selector.Select(null, IPEndPoint.Parse("[::ffff:198.51.100.1]:5000"));
         Assert.Equal(V4Target, mapped.Target);
     }
 }

@@ -21,10 +21,12 @@ internal static class RelayProbe
         int n = Interlocked.Increment(ref _counter);
         var proxy = new IPEndPoint(net.ServerV4, TestNetwork.ProxyPort);
         bool v6 = n % 2 == 0;
-        // Claimed addresses cycle through private ranges so no two probes share a 4-tuple upstream.
+        // Claimed addresses: documentation ranges assigned nowhere. Address and port cycle so that no
+        // two probes share a 4-tuple upstream (IPv4: 254 addresses and 50,000 ports, so the pair
+        // repeats only after lcm(254, 50000) = 6,350,000 probes).
         IPAddress address = v6
-            ? IPAddress.Parse($"fd00:77::{(n >> 16) & 0xffff:x}:{n & 0xffff:x}")
-            : new IPAddress([10, (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
+            ? IPAddress.Parse($"2001:db8:ffff:77::{(n >> 16) & 0xffff:x}:{n & 0xffff:x}")
+            : new IPAddress([203, 0, 113, (byte)(1 + (n % 254))]);
         // Ports from 10000 up: never the proxy's or the upstream's own listening port (the proxy would fall back).
         var claimed = new IPEndPoint(address, 10_000 + (n % 50_000));
         var destination = new IPEndPoint(v6 ? net.ServerV6 : net.ServerV4, TestNetwork.ProxyPort);

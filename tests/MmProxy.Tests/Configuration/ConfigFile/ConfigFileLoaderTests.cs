@@ -121,12 +121,12 @@ public sealed class ConfigFileLoaderTests
         string dir = Directory.CreateTempSubdirectory("mmt-config-").FullName;
         try
         {
-            File.WriteAllText(Path.Combine(dir, "lb.txt"), "198.18.0.0/15\n");
+            File.WriteAllText(Path.Combine(dir, "lb.txt"), "198.51.100.0/24\n");
             ConfigLoadResult result = ConfigFileLoader.Parse("""{"listeners": [{"listen": "0.0.0.0:1", "allowedSubnets": "lb.txt"}]}""", Source, dir);
             Assert.True(result.Succeeded, result.Error);
             ListenerConfig l = result.Config!.Listeners[0];
             Assert.Equal(Path.Combine(dir, "lb.txt"), l.SubnetsSource);
-            Assert.True(l.Subnets!.Contains(IPAddress.Parse("198.19.0.1")));
+            Assert.True(l.Subnets!.Contains(IPAddress.Parse("198.51.100.1")));
             Assert.False(l.Subnets.Contains(IPAddress.Parse("10.0.0.1")));
 
             File.WriteAllText(Path.Combine(dir, "lb.txt"), "not-a-subnet\n");
