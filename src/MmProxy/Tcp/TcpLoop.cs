@@ -25,6 +25,8 @@ internal sealed class TcpLoop : ILoopHandler
     private readonly TcpRelay _relay;
     private readonly Action<Exception> _onFailed;
     private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _allocatedBytes;
+    private Action? _onceForTests;
 
     private TcpLoop(EventLoop loop, int listenFd, TcpListenerContext listener, Action<Exception> onFailed)
     {
@@ -50,6 +52,12 @@ internal sealed class TcpLoop : ILoopHandler
 
     /// <summary>Pipes rented by the relay and not yet given back (tests), or 0 without splicing.</summary>
     public int PipesRented => _context.Pool.Pipes?.Rented ?? 0;
+
+    /// <summary>Whether reads that fill the splice threshold are spliced (tests); false when copying only.</summary>
+    internal bool Splicing => _context.Pool.Pipes is not null;
+
+    /// <summary>Bytes the loop's thread has allocated, as of its last iteration (tests: nothing per relayed read).</summary>
+    internal long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
 
     public long NextDeadline => _relay.HasReadyWork ? _context.Clock.Now : Math.Min(_context.Timeouts.NextDeadline, _acceptor.ResumeAt);
 
@@ -89,6 +97,16 @@ internal sealed class TcpLoop : ILoopHandler
 
     /// <summary>Completes after the loop's next whole iteration (see <see cref="EventLoop.SyncAsync"/>).</summary>
     public Task SyncAsync() => _loop.SyncAsync();
+
+    /// <summary>
+    /// Tests: runs <paramref name="action"/> once on the loop thread, after the timers of its next
+    /// iteration; it may block, to hold the loop while a socket changes under it.
+    /// </summary>
+    internal void RunOnceOnLoopForTests(Action action)
+    {
+        Volatile.Write(ref _onceForTests, action);
+        _loop.Epoll.Wake();
+    }
 
     public void OnEvent(ulong data, uint events)
     {
@@ -159,6 +177,12 @@ internal sealed class TcpLoop : ILoopHandler
         }
 
         _acceptor.ResumeIfDue(now);
+        if (Volatile.Read(ref _onceForTests) is not null)
+        {
+            Interlocked.Exchange(ref _onceForTests, null)?.Invoke();
+        }
+
+        Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
     }
 
     public void OnStopRequested()

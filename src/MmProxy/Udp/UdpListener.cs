@@ -37,6 +37,9 @@ internal sealed class UdpListener : IAsyncDisposable
     /// <summary>The loops, once started (tests: flows, allocations, iteration sync).</summary>
     internal IReadOnlyList<UdpLoop> Loops => _loops;
 
+    /// <summary>The flow bound the loops share, once started (tests: reservations held).</summary>
+    internal UdpFlowLimit? FlowLimit { get; private set; }
+
     /// <summary>Flows open on every loop.</summary>
     public int FlowCount
     {
@@ -94,6 +97,7 @@ internal sealed class UdpListener : IAsyncDisposable
     public void Start(ProxyOptions options, AllowedSubnetsProvider subnets, UdpCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
     {
         var context = new UdpListenerContext(options, subnets, counters, loggerFactory, time);
+        FlowLimit = context.Limit;
         var loops = new List<UdpLoop>(_fds.Length);
         foreach (int fd in _fds)
         {

@@ -101,6 +101,55 @@ internal static class Loopback
         }
     }
 
+    /// <summary>Nothing pending on <paramref name="socket"/>: no data, no FIN, no reset.</summary>
+    public static void AssertStillOpen(Socket socket, string what) =>
+        Assert.False(socket.Poll(0, SelectMode.SelectRead), what + ": expected the connection still open, but data, FIN or a reset is pending");
+
+    /// <summary>
+    /// Sends <paramref name="chunk"/> over and over without blocking until the socket's send buffer
+    /// is full (the path behind it is then full too), hashing what went out; returns the byte count.
+    /// The socket is left non-blocking.
+    /// </summary>
+    public static long FillUntilBlocked(Socket socket, byte[] chunk, System.Security.Cryptography.IncrementalHash? sent = null)
+    {
+        socket.Blocking = false;
+        long deadline = Environment.TickCount64 + (long)Deadline.TotalMilliseconds;
+        long total = 0;
+        while (true)
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"the send buffer never filled up ({total} bytes sent)");
+            int n = socket.Send(chunk, 0, chunk.Length, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock)
+            {
+                return total;
+            }
+
+            Assert.Equal(SocketError.Success, error);
+            sent?.AppendData(chunk, 0, n);
+            total += n;
+        }
+    }
+
+    /// <summary>
+    /// A reset that came after the peer's FIN was read: recv keeps returning 0 then, so the reset
+    /// shows in the TCP state (TCP_CLOSE; a FIN alone leaves CLOSE_WAIT). Polled: no event reports it.
+    /// </summary>
+    public static void AssertResetAfterFin(Socket socket)
+    {
+        const int TcpClose = 7;
+        const int TcpCloseWait = 8;
+        byte[] info = new byte[8];
+        int State()
+        {
+            // tcp_info's first byte is the state (IPPROTO_TCP = 6, TCP_INFO = 11).
+            Assert.True(socket.GetRawSocketOption(6, 11, info) >= 1);
+            return info[0];
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => State() != TcpCloseWait, Deadline), "expected a reset after the FIN; the connection is still half-open");
+        Assert.Equal(TcpClose, State());
+    }
+
     public static void Reset(Socket socket)
     {
         socket.LingerState = new LingerOption(true, 0);

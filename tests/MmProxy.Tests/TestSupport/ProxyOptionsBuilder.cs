@@ -3,9 +3,11 @@ using MmProxy.Configuration;
 
 namespace MmProxy.Tests.TestSupport;
 
-/// <summary>Mutable stand-in for the init-only <see cref="ProxyOptions"/> in tests.</summary>
+/// <summary>Mutable stand-in for the init-only <see cref="ProxyOptions"/> in tests (defaults as the daemon's, but a shorter connect timeout).</summary>
 internal sealed class ProxyOptionsBuilder
 {
+    private static readonly ProxyOptions Defaults = new();
+
     public IPEndPoint TargetV4 { get; set; } = ProxyOptions.DefaultTargetV4;
     public IPEndPoint TargetV6 { get; set; } = ProxyOptions.DefaultTargetV6;
     public int Listeners { get; set; } = 1;
@@ -13,6 +15,12 @@ internal sealed class ProxyOptionsBuilder
     public int MaxHeaderSize { get; set; } = 4096;
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
     public TimeSpan? IdleTimeout { get; set; }
+    public int SpliceThreshold { get; set; } = Defaults.SpliceThreshold;
+    public int PipeSize { get; set; }
+    public TimeSpan CloseAfter { get; set; } = Defaults.CloseAfter;
+    public int MaxUdpFlows { get; set; } = Defaults.MaxUdpFlows;
+    public uint Mark { get; set; }
+    public bool UdpGso { get; set; } = true;
 
     public ProxyOptions Build() => new()
     {
@@ -23,6 +31,12 @@ internal sealed class ProxyOptionsBuilder
         MaxHeaderSize = MaxHeaderSize,
         ConnectTimeout = ConnectTimeout,
         IdleTimeout = IdleTimeout,
+        SpliceThreshold = SpliceThreshold,
+        PipeSize = PipeSize,
+        CloseAfter = CloseAfter,
+        MaxUdpFlows = MaxUdpFlows,
+        Mark = Mark,
+        UdpGso = UdpGso,
         Verbosity = Verbosity.StateChanges,
     };
 }
