@@ -11,7 +11,7 @@ namespace MmProxy.Interop;
 /// pass it to bind/connect/accept4/recvmmsg/sendmmsg. Layout: family (2, host order), port (2,
 /// network order), then IPv4 address (4) or flowinfo (4) + IPv6 address (16) + scope id (4).
 /// </summary>
-[StructLayout(LayoutKind.Sequential, Size = Capacity)]
+[StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NativeSocketAddress : IEquatable<NativeSocketAddress>
 {
     /// <summary>sizeof(struct sockaddr_in6).</summary>

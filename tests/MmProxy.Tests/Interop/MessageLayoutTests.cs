@@ -49,5 +49,19 @@ public sealed unsafe class MessageLayoutTests
         Span<byte> bytes = a.AsSpan();
         Assert.Equal(NativeSocketAddress.Capacity, bytes.Length);
         Assert.Equal(0, (byte*)Unsafe.AsPointer(ref bytes[0]) - (byte*)&a);
+        Assert.Equal(32, Unsafe.SizeOf<NativeSocketAddress>());
     }
+
+    /// <summary>A copy (by value, through a generic method) keeps the bytes and the length.</summary>
+    [Fact]
+    public void Socket_address_copies_keep_the_length()
+    {
+        NativeSocketAddress a = NativeSocketAddress.FromIPEndPoint(System.Net.IPEndPoint.Parse("[2001:db8::1]:443"));
+        NativeSocketAddress copy = PassThrough(a);
+        Assert.Equal(NativeSocketAddress.IPv6Length, copy.Length);
+        Assert.True(a.Equals(copy));
+        Assert.Equal(a, copy);
+    }
+
+    private static T PassThrough<T>(T value) => value;
 }

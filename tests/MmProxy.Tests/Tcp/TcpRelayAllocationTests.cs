@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using MmProxy.Tests.TestSupport;
-using Xunit.Abstractions;
 
 namespace MmProxy.Tests.Tcp;
 

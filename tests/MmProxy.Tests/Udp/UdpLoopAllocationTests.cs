@@ -7,7 +7,7 @@ namespace MmProxy.Tests.Udp;
 /// The loop's whole path (recvmmsg, classify, flow lookup, sendmmsg, replies, GSO) allocates nothing
 /// per datagram once a flow exists: measured on the loop's own thread (<see cref="MmProxy.Udp.UdpLoop.AllocatedBytes"/>).
 /// </summary>
-public sealed class UdpLoopAllocationTests(Xunit.Abstractions.ITestOutputHelper output)
+public sealed class UdpLoopAllocationTests(ITestOutputHelper output)
 {
     private const int Batch = 64;
 
