@@ -116,7 +116,7 @@ public sealed class HeaderHandlingTests
         foreach (byte b in header)
         {
             await Streams.SendAllAsync(s, new[] { b });
-            await Task.Delay(3);
+            await Pace.WaitAsync(3);
         }
         await Streams.SendAllAsync(s, "ping"u8.ToArray());
         byte[] echoed = await Streams.ReceiveExactlyAsync(s, 4);

@@ -188,7 +188,7 @@ public sealed class LogInjectionHardeningTests
         {
             await sender.SendToAsync(datagram, SocketFlags.None, proxyEndPoint);
             // Drop logs are rate-limited to one a second: pace so that several kinds get logged.
-            await Task.Delay(3);
+            await Pace.WaitAsync(3);
         }
         // The valid datagram above reaches the upstream: wait for it as proof everything was handled.
         await ProcessProbe.WaitForAsync(() => upstream.Count, n => n > 0, TimeSpan.FromSeconds(5));

@@ -80,7 +80,7 @@ public sealed class SlowlorisHardeningTests
                     for (int b = 0; b < trickle.Length - 1; b++)
                     {
                         await sockets[i].SendAsync(trickle.AsMemory(b, 1), SocketFlags.None, cts.Token);
-                        await Task.Delay(250, cts.Token);
+                        await Pace.WaitAsync(250, cts.Token);
                     }
                 }
                 catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)

@@ -226,7 +226,7 @@ public sealed class UpstreamFailureHardeningTests
                 Interlocked.Exchange(ref rssMax, Math.Max(Interlocked.Read(ref rssMax), rss));
                 try
                 {
-                    await Task.Delay(50, sampling.Token);
+                    await Pace.WaitAsync(50, sampling.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -240,9 +240,9 @@ public sealed class UpstreamFailureHardeningTests
         await upstream.NextAsync();
         // Stall: read nothing; the upstream must stop once the buffers on the way are full.
         // The window itself is what is tested: no progress may happen inside it.
-        await Task.Delay(2000);
+        await Pace.WaitAsync(2000);
         long stalledAt = Interlocked.Read(ref sent);
-        await Task.Delay(500);
+        await Pace.WaitAsync(500);
         long afterStall = Interlocked.Read(ref sent);
         long rssStalled = ProcessProbe.RssKb(pid);
 
@@ -265,7 +265,7 @@ public sealed class UpstreamFailureHardeningTests
             {
                 // A slow reader: a pause after every 4 MiB.
                 sinceBreak = 0;
-                await Task.Delay(10, cts.Token);
+                await Pace.WaitAsync(10, cts.Token);
             }
         }
         clock.Stop();

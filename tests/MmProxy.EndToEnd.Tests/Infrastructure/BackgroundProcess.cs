@@ -12,6 +12,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(Func<string, bool> Done, TaskCompletionSource Signal)> _waiters = [];
 
     private BackgroundProcess(string label, string commandLine, Process process)
     {
@@ -85,6 +86,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             // A child keeps stdout open: report the exit without the rest.
         }
         _exited.TrySetResult();
+        CheckWaiters();
     }
 
     private void Append(string stream, string? line)
@@ -96,6 +98,60 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         lock (_output)
         {
             _output.Append(stream).Append("| ").AppendLine(line);
+        }
+
+        CheckWaiters();
+    }
+
+    /// <summary>
+    /// Completes when the output so far satisfies <paramref name="done"/> (checked at every new
+    /// line, and at the exit); false when the process exited or <paramref name="timeout"/> passed first.
+    /// </summary>
+    public async Task<bool> WaitForOutputAsync(Func<string, bool> done, TimeSpan timeout)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            _waiters.Add((done, signal));
+        }
+
+        CheckWaiters();
+        try
+        {
+            await signal.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            // Decided below from the output as it is now.
+        }
+        finally
+        {
+            lock (_waiters)
+            {
+                _waiters.RemoveAll(w => w.Signal == signal);
+            }
+        }
+
+        return done(Output);
+    }
+
+    private void CheckWaiters()
+    {
+        lock (_waiters)
+        {
+            if (_waiters.Count == 0)
+            {
+                return;
+            }
+
+            string output = Output;
+            foreach ((Func<string, bool> done, TaskCompletionSource signal) in _waiters)
+            {
+                if (done(output) || HasExited)
+                {
+                    signal.TrySetResult();
+                }
+            }
         }
     }
 

@@ -49,24 +49,12 @@ internal sealed partial class TestNetwork
     /// </summary>
     public async Task WaitListeningAsync(string ns, int port, BackgroundProcess? owner, int count = 1, TimeSpan? timeout = null)
     {
-        DateTime deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
-        while (true)
-        {
-            int listening = await CountListenersAsync(ns, port);
-            if (listening >= count)
-            {
-                return;
-            }
-            if (owner is { HasExited: true })
-            {
-                throw new InvalidOperationException($"{owner.Label} exited (code {owner.ExitCode}) before listening on port {port}");
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{owner?.Label ?? "nothing"}: {listening} of {count} listeners on port {port} in {ns} after {(timeout ?? DefaultTimeout).TotalSeconds} s");
-            }
-            await Task.Delay(20);
-        }
+        int listening = 0;
+        await Eventually.UntilAsync(
+            async () => (listening = await CountListenersAsync(ns, port)) >= count
+                || (owner is { HasExited: true } ? throw new InvalidOperationException($"{owner.Label} exited (code {owner.ExitCode}) before listening on port {port}") : false),
+            () => $"{owner?.Label ?? "nothing"}: {listening} of {count} listeners on port {port} in {ns}",
+            timeout);
     }
 
     public async Task<int> CountListenersAsync(string ns, int port)

@@ -37,24 +37,12 @@ internal sealed partial class TestNetwork
     /// <summary>Waits until <paramref name="count"/> unconnected UDP sockets are bound to the port (per `ss -Hlun`).</summary>
     public async Task WaitUdpBoundAsync(string ns, int port, BackgroundProcess? owner, int count = 1, TimeSpan? timeout = null)
     {
-        DateTime deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
-        while (true)
-        {
-            int bound = await CountUdpSocketsAsync(ns, "-Hlun", "sport", port);
-            if (bound >= count)
-            {
-                return;
-            }
-            if (owner is { HasExited: true })
-            {
-                throw new InvalidOperationException($"{owner.Label} exited (code {owner.ExitCode}) before binding UDP port {port}");
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{owner?.Label ?? "nothing"}: {bound} of {count} UDP sockets on port {port} in {ns} after {(timeout ?? DefaultTimeout).TotalSeconds} s");
-            }
-            await Task.Delay(20);
-        }
+        int bound = 0;
+        await Eventually.UntilAsync(
+            async () => (bound = await CountUdpSocketsAsync(ns, "-Hlun", "sport", port)) >= count
+                || (owner is { HasExited: true } ? throw new InvalidOperationException($"{owner.Label} exited (code {owner.ExitCode}) before binding UDP port {port}") : false),
+            () => $"{owner?.Label ?? "nothing"}: {bound} of {count} UDP sockets on port {port} in {ns}",
+            timeout);
     }
 
     /// <summary>Connected UDP sockets in the server namespace whose peer is <paramref name="port"/>: the proxy's open flows towards the upstream.</summary>

@@ -116,20 +116,11 @@ internal sealed partial class TestNetwork : IAsyncDisposable
     /// <summary>Our addresses are added with nodad; still wait for any global one to leave "tentative" (link-local ones do not matter).</summary>
     private static async Task WaitForIPv6ReadyAsync(string ns)
     {
-        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            CommandResult r = await Command.CheckAsync("ip", "-n", ns, "-6", "addr", "show", "dev", "veth0", "scope", "global", "tentative");
-            if (r.StdOut.Trim().Length == 0)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"IPv6 addresses in {ns} still tentative after 10 s:\n{r.StdOut}");
-            }
-            await Task.Delay(50);
-        }
+        string tentative = string.Empty;
+        await Eventually.UntilAsync(
+            async () => (tentative = (await Command.CheckAsync("ip", "-n", ns, "-6", "addr", "show", "dev", "veth0", "scope", "global", "tentative")).StdOut.Trim()).Length == 0,
+            () => $"IPv6 addresses in {ns} still tentative:\n{tentative}",
+            TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Starts a long-running process inside a namespace; it is killed with the network.</summary>

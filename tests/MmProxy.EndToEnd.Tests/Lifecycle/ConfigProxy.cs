@@ -45,20 +45,11 @@ internal static class ConfigProxy
 
     public static async Task WaitOutputAsync(BackgroundProcess p, string marker, int n)
     {
-        DateTime deadline = DateTime.UtcNow + Deadline;
-        while (Count(p.Output, marker) < n)
+        if (!await p.WaitForOutputAsync(output => Count(output, marker) >= n, Deadline))
         {
-            if (p.HasExited)
-            {
-                Assert.Fail($"mmproxy exited ({p.ExitCode}) before logging '{marker}' x{n}:\n{p.Output}");
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"mmproxy did not log '{marker}' x{n} within {Deadline.TotalSeconds} s:\n{p.Output}");
-            }
-
-            await Task.Delay(20);
+            Assert.Fail(p.HasExited
+                ? $"mmproxy exited ({p.ExitCode}) before logging '{marker}' x{n}:\n{p.Output}"
+                : $"mmproxy did not log '{marker}' x{n} within {Deadline.TotalSeconds} s:\n{p.Output}");
         }
     }
 }

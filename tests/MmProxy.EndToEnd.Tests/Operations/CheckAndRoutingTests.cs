@@ -160,15 +160,9 @@ public sealed class CheckAndRoutingTests
 
     internal static async Task WaitForOutputAsync(BackgroundProcess p, string text, TimeSpan timeout)
     {
-        // The process may have exited already: its last lines can still be on their way.
-        DateTime deadline = DateTime.UtcNow + timeout;
-        while (!p.Output.Contains(text, StringComparison.Ordinal))
+        if (!await p.WaitForOutputAsync(output => output.Contains(text, StringComparison.Ordinal), timeout))
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"no '{text}' in the output within {timeout.TotalSeconds} s{(p.HasExited ? " (process exited)" : string.Empty)}\n{p.Describe()}");
-            }
-            await Task.Delay(20);
+            Assert.Fail($"no '{text}' in the output within {timeout.TotalSeconds} s{(p.HasExited ? " (process exited)" : string.Empty)}\n{p.Describe()}");
         }
     }
 }

@@ -66,8 +66,8 @@ public sealed class DnsdistTests
                 await net.StartUdpProxyAsync(["-p", "udp", "-l", "127.0.0.1:" + TestNetwork.ProxyPort,
                     "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-v", "2"]);
                 await StartDnsdistAsync(net, forceUp: false);
-                await ProcessLog.EventuallyAsync(() => Task.FromResult(responder.Queries.Length >= 2),
-                    "dnsdist's health checks reach the responder through mmproxy");
+                await Eventually.UntilAsync(() => responder.Queries.Length >= 2,
+                    () => "dnsdist's health checks reach the responder through mmproxy");
                 Assert.All(responder.Queries, q => Assert.True(IPAddress.IsLoopback(q.Source.Address), $"health check from {q.Source}"));
 
                 // The backend is up by its own checks: a client query is answered.

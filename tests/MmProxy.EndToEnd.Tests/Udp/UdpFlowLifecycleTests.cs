@@ -33,7 +33,7 @@ public sealed class UdpFlowLifecycleTests(ITestOutputHelper output)
         await RoundTripAsync(session, "one");
         var idle = Stopwatch.StartNew();
         Assert.Equal(1, await net.CountUdpFlowSocketsAsync());
-        await ProcessLog.EventuallyAsync(async () => await net.CountUdpFlowSocketsAsync() == 0, "the flow's upstream socket closes", TimeSpan.FromSeconds(5));
+        await Eventually.UntilAsync(async () => await net.CountUdpFlowSocketsAsync() == 0, () => "the flow's upstream socket closes", TimeSpan.FromSeconds(5));
         idle.Stop();
         await ProcessLog.WaitForAsync(proxy, "UDP flow expired");
         long loggedIdle = long.Parse(ProcessLog.Matches(proxy, @"UDP flow expired after (\d+) ms idle")[0], CultureInfo.InvariantCulture);
@@ -60,7 +60,7 @@ public sealed class UdpFlowLifecycleTests(ITestOutputHelper output)
         while (clock.Elapsed < TimeSpan.FromSeconds(2.5))
         {
             await RoundTripAsync(session, "keepalive " + i++);
-            await Task.Delay(300);
+            await Pace.WaitAsync(300);
         }
         Assert.Equal(1, ProcessLog.Count(proxy, "UDP flow created"));
         Assert.Equal(0, ProcessLog.Count(proxy, "UDP flow expired"));

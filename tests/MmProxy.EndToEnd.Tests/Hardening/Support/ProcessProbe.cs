@@ -1,4 +1,5 @@
 using System.Globalization;
+using MmProxy.EndToEnd.Tests.Infrastructure;
 
 namespace MmProxy.EndToEnd.Tests.Hardening.Support;
 
@@ -99,19 +100,6 @@ internal static class ProcessProbe
         throw new InvalidOperationException($"/proc/{pid}/status has no {name}");
     }
 
-    /// <summary>
-    /// Polls until <paramref name="condition"/> holds for the value read by <paramref name="read"/>;
-    /// returns the last value read (the caller asserts on it, so a timeout fails with the figure).
-    /// </summary>
-    public static async Task<T> WaitForAsync<T>(Func<T> read, Func<T, bool> condition, TimeSpan timeout)
-    {
-        DateTime deadline = DateTime.UtcNow + timeout;
-        T value = read();
-        while (!condition(value) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            value = read();
-        }
-        return value;
-    }
+    /// <summary>Reads until <paramref name="condition"/> holds for the value read by <paramref name="read"/>; returns the last value read (the caller asserts on it).</summary>
+    public static Task<T> WaitForAsync<T>(Func<T> read, Func<T, bool> condition, TimeSpan timeout) => Eventually.ValueAsync(read, condition, timeout);
 }
