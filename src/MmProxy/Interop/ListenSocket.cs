@@ -14,6 +14,47 @@ internal static class ListenSocket
     // Bursts from the load balancer queue here rather than being dropped by the kernel.
     private const int UdpReceiveBufferBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// <paramref name="count"/> sockets on one address (SO_REUSEPORT when more than one; with port 0
+    /// the others share the port the kernel picked for the first), owned by the caller; on the first
+    /// failure the ones opened are closed again and null is returned with the failure.
+    /// </summary>
+    public static int[]? OpenMany(IPEndPoint endPoint, SocketType type, int count, int backlog, out IPEndPoint bound, out SocketSetupResult failure)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var fds = new List<int>(count);
+        bound = endPoint;
+        failure = default;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                failure = Open(bound, type, reusePort: count > 1, backlog);
+                if (!failure.Succeeded)
+                {
+                    return null;
+                }
+
+                fds.Add(failure.Fd);
+                if (bound.Port == 0)
+                {
+                    bound = RawSocket.LocalEndPoint(failure.Fd) ?? bound;
+                }
+            }
+
+            int[] opened = [.. fds];
+            fds.Clear();
+            return opened;
+        }
+        finally
+        {
+            foreach (int fd in fds)
+            {
+                _ = Descriptor.Close(fd);
+            }
+        }
+    }
+
     /// <summary>The listening descriptor (owned by the caller), or the errno and the step that failed.</summary>
     public static SocketSetupResult Open(IPEndPoint endPoint, SocketType type, bool reusePort, int backlog)
     {

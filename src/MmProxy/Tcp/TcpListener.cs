@@ -46,39 +46,9 @@ internal sealed class TcpListener : IAsyncDisposable
     /// <summary>Opens, binds and listens on all sockets, or returns an error message with the fix.</summary>
     public static TcpListener? Open(IPEndPoint endPoint, int count, int backlog, ILogger log, out string? error)
     {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        var fds = new List<int>(count);
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                SocketSetupResult opened = ListenSocket.Open(endPoint, SocketType.Stream, reusePort: count > 1, backlog);
-                if (!opened.Succeeded)
-                {
-                    error = ListenErrorMessages.Describe(endPoint, udp: false, opened);
-                    return null;
-                }
-
-                fds.Add(opened.Fd);
-                if (endPoint.Port == 0 && i == 0)
-                {
-                    // Port 0: the others must share the port the kernel picked for the first.
-                    endPoint = RawSocket.LocalEndPoint(opened.Fd) ?? endPoint;
-                }
-            }
-
-            var listener = new TcpListener([.. fds], endPoint, backlog, log);
-            fds.Clear();
-            error = null;
-            return listener;
-        }
-        finally
-        {
-            foreach (int fd in fds)
-            {
-                _ = Descriptor.Close(fd);
-            }
-        }
+        int[]? fds = ListenSocket.OpenMany(endPoint, SocketType.Stream, count, backlog, out IPEndPoint bound, out SocketSetupResult failure);
+        error = fds is null ? ListenErrorMessages.Describe(endPoint, udp: false, failure) : null;
+        return fds is null ? null : new TcpListener(fds, bound, backlog, log);
     }
 
     /// <summary>Starts one loop per socket; every connection goes through <paramref name="subnets"/> and <paramref name="options"/>.</summary>

@@ -58,39 +58,9 @@ internal sealed class UdpListener : IAsyncDisposable
     /// <summary>Opens and binds all sockets, or returns an error message with the fix.</summary>
     public static UdpListener? Open(IPEndPoint endPoint, int count, out string? error)
     {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        var fds = new List<int>(count);
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                SocketSetupResult opened = ListenSocket.Open(endPoint, SocketType.Dgram, reusePort: count > 1, backlog: 0);
-                if (!opened.Succeeded)
-                {
-                    error = ListenErrorMessages.Describe(endPoint, udp: true, opened);
-                    return null;
-                }
-
-                fds.Add(opened.Fd);
-                if (endPoint.Port == 0 && i == 0)
-                {
-                    // Port 0: the others must share the port the kernel picked for the first.
-                    endPoint = RawSocket.LocalEndPoint(opened.Fd) ?? endPoint;
-                }
-            }
-
-            var listener = new UdpListener([.. fds], endPoint);
-            fds.Clear();
-            error = null;
-            return listener;
-        }
-        finally
-        {
-            foreach (int fd in fds)
-            {
-                _ = Descriptor.Close(fd);
-            }
-        }
+        int[]? fds = ListenSocket.OpenMany(endPoint, SocketType.Dgram, count, backlog: 0, out IPEndPoint bound, out SocketSetupResult failure);
+        error = fds is null ? ListenErrorMessages.Describe(endPoint, udp: true, failure) : null;
+        return fds is null ? null : new UdpListener(fds, bound);
     }
 
     /// <summary>Starts one loop per socket.</summary>
