@@ -9,7 +9,15 @@ namespace MmProxy.Hosting;
 /// <summary><c>--config FILE</c>: any number of listeners; SIGHUP re-reads the file and its allowed-subnets files.</summary>
 internal sealed class FileConfigSource(string path) : IConfigSource
 {
+    public bool ListenersMayChange => true;
+
     public ConfigLoadResult Load() => ConfigFileLoader.LoadFile(path);
+
+    public void LogStarting(ILogger log)
+    {
+    }
+
+    public string OpenError(ListenerUnit unit, string error) => $"{unit.Label}: {error}";
 
     public void LogLoaded(ILogger log, ProxyConfig config)
     {

@@ -16,6 +16,14 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
 {
     public const string SourceName = "the command line";
 
+    public bool ListenersMayChange => false;
+
+    public void LogStarting(ILogger log) =>
+        ProxyLog.Starting(log, Version, Protocol, options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
+
+    /// <summary>The message names the address already (one listener: no label needed).</summary>
+    public string OpenError(ListenerUnit unit, string error) => error;
+
     public ConfigLoadResult Load()
     {
         AllowedSubnets? subnets = null;
@@ -51,7 +59,6 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
 
     public void LogLoaded(ILogger log, ProxyConfig config)
     {
-        ProxyLog.Starting(log, Version, Protocol, options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
         if (config.Listeners[0].Subnets is { } subnets)
         {
             ProxyLog.SubnetsLoaded(log, subnets.Networks.Count, options.AllowedSubnetsPath!);
@@ -69,9 +76,9 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
         {
             ProxyLog.Listening(log, tcp.EndPoint, tcp.SocketCount, tcp.Backlog);
         }
-        else
+        else if (listener is UdpRunningListener udp)
         {
-            UdpLog.Listening(log, listener.EndPoint, listener.SocketCount, (long)options.CloseAfter.TotalMilliseconds, options.MaxUdpFlows);
+            UdpLog.Listening(log, udp.EndPoint, udp.SocketCount, (long)options.CloseAfter.TotalMilliseconds, udp.MaxFlows);
         }
     }
 

@@ -11,11 +11,20 @@ namespace MmProxy.Hosting;
 /// </summary>
 internal interface IConfigSource
 {
+    /// <summary>The listeners may change on SIGHUP (a file), or they are fixed (the flags).</summary>
+    bool ListenersMayChange { get; }
+
     /// <summary>Reads the configuration now (at startup and on every SIGHUP).</summary>
     ConfigLoadResult Load();
 
+    /// <summary>First of all, before the configuration is judged.</summary>
+    void LogStarting(ILogger log);
+
     /// <summary>The configuration was read at startup.</summary>
     void LogLoaded(ILogger log, ProxyConfig config);
+
+    /// <summary>Why a listener of <paramref name="unit"/> could not open, as the error says it.</summary>
+    string OpenError(ListenerUnit unit, string error);
 
     /// <summary>A listener of <paramref name="unit"/> started.</summary>
     void LogOpened(ILogger log, ListenerUnit unit, IRunningListener listener);

@@ -21,6 +21,6 @@ internal interface IRunningListener : IAsyncDisposable
     /// <summary>The address bound (the port the kernel chose for port 0).</summary>
     IPEndPoint EndPoint { get; }
 
-    /// <summary>Starts the loops.</summary>
-    void Start(ILoggerFactory loggerFactory);
+    /// <summary>Starts the loops; the reason when they cannot be created (the listener stays closed), or null.</summary>
+    string? Start(ILoggerFactory loggerFactory);
 }

@@ -16,6 +16,9 @@ internal static class KernelLimits
     /// </summary>
     public const int MinimumOpenFiles = 128;
 
+    /// <summary>Descriptors kept free for the runtime (threads, assemblies, logging) beyond those open at start, by TCP and UDP listeners alike.</summary>
+    public const int DescriptorReserve = 64;
+
     private const int FallbackBacklog = 4096;
 
     /// <summary>

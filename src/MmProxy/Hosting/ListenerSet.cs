@@ -7,39 +7,39 @@ using MmProxy.Udp;
 namespace MmProxy.Hosting;
 
 /// <summary>
-/// The open listeners of the configuration-file host, one per listening port, keyed like
-/// <see cref="ListenerUnit.Key"/>. Applies a <see cref="ReloadPlan"/> so that unchanged ports keep
-/// their sockets and connections. Used from one thread at a time (startup, then the reload loop).
+/// The host's open listeners, one per listening port, keyed like <see cref="ListenerUnit.Key"/>.
+/// Applies a <see cref="ReloadPlan"/> so that unchanged ports keep their sockets and connections.
+/// Used from one thread at a time (startup, then the reload loop); /metrics reads it from another.
 /// </summary>
 internal sealed class ListenerSet : IAsyncDisposable
 {
     private readonly Dictionary<string, (ListenerUnit Unit, IRunningListener Listener)> _open = new(StringComparer.Ordinal);
     private readonly ProxyCounters _counters;
     private readonly TimeProvider _time;
-    private readonly Action<ILogger, ListenerUnit, IRunningListener> _opened;
-    private ILoggerFactory? _loggerFactory;
-    private ILogger _log;
+    private readonly IConfigSource _source;
     // Guards _open against /metrics scrapes (another thread) during a reload.
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ILoggerFactory? _loggerFactory;
+    private ILogger _log;
 
     /// <param name="counters">TCP counters shared by every listener.</param>
     /// <param name="udpCounters">UDP counters shared by every listener.</param>
     /// <param name="log">Used until <see cref="Start"/> (a <see cref="DeferredLogger"/> at startup).</param>
     /// <param name="time">The loops' clock.</param>
-    /// <param name="opened">Says that a listener started (the configuration source words it).</param>
-    public ListenerSet(ProxyCounters counters, UdpCounters udpCounters, ILogger log, TimeProvider time, Action<ILogger, ListenerUnit, IRunningListener> opened)
+    /// <param name="source">Words what happens to listeners (the lines of flags mode and of --config differ).</param>
+    public ListenerSet(ProxyCounters counters, UdpCounters udpCounters, ILogger log, TimeProvider time, IConfigSource source)
     {
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentNullException.ThrowIfNull(udpCounters);
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(opened);
+        ArgumentNullException.ThrowIfNull(source);
         _counters = counters;
         UdpCounters = udpCounters;
         _log = log;
         _time = time;
-        _opened = opened;
+        _source = source;
     }
 
     public UdpCounters UdpCounters { get; }
@@ -50,6 +50,12 @@ internal sealed class ListenerSet : IAsyncDisposable
 
     /// <summary>Faults when any listener dies (the process must exit non-zero).</summary>
     public Task Faulted => _faulted.Task;
+
+    /// <summary>A TCP listener was opened at some point (the TCP summary at exit).</summary>
+    public bool EverTcp { get; private set; }
+
+    /// <summary>A UDP listener was opened at some point (the UDP summary at exit).</summary>
+    public bool EverUdp { get; private set; }
 
     /// <summary>The listeners open now (tests, status).</summary>
     public IReadOnlyList<IRunningListener> Listeners
@@ -67,13 +73,7 @@ internal sealed class ListenerSet : IAsyncDisposable
     public long UdpFlowCount()
     {
         long count = 0;
-        IRunningListener[] listeners;
-        lock (_gate)
-        {
-            listeners = [.. _open.Values.Select(v => v.Listener)];
-        }
-
-        foreach (IRunningListener listener in listeners)
+        foreach (IRunningListener listener in Listeners)
         {
             if (listener is UdpRunningListener udp)
             {
@@ -86,9 +86,9 @@ internal sealed class ListenerSet : IAsyncDisposable
 
     /// <summary>
     /// Logging is ready: starts the listeners bound so far (at startup, by <see cref="OpenAllAsync"/>)
-    /// and every later one as it opens.
+    /// and every later one as it opens. Returns the first listener that could not start, or null.
     /// </summary>
-    public void Start(ILoggerFactory loggerFactory, ILogger log)
+    public string? Start(ILoggerFactory loggerFactory, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(log);
@@ -96,8 +96,13 @@ internal sealed class ListenerSet : IAsyncDisposable
         _log = log;
         foreach ((ListenerUnit unit, IRunningListener listener) in _open.Values)
         {
-            StartOne(unit, listener);
+            if (StartOne(unit, listener) is { } error)
+            {
+                return _source.OpenError(unit, error);
+            }
         }
+
+        return null;
     }
 
     /// <summary>Binds every unit at startup; on the first failure closes what it bound and returns the error.</summary>
@@ -119,14 +124,14 @@ internal sealed class ListenerSet : IAsyncDisposable
         var opened = new List<ListenerUnit>();
         foreach (ListenerUnit unit in plan.Open)
         {
-            if (!TryOpen(unit, out string? error))
+            if (await TryOpenAsync(unit).ConfigureAwait(false) is { } error)
             {
                 foreach (ListenerUnit undo in opened)
                 {
                     await CloseAsync(undo.Key, log: false).ConfigureAwait(false);
                 }
 
-                return $"{unit.Label}: {error}";
+                return _source.OpenError(unit, error);
             }
 
             opened.Add(unit);
@@ -150,10 +155,10 @@ internal sealed class ListenerSet : IAsyncDisposable
         foreach ((ListenerUnit old, ListenerUnit next) in plan.Reopen)
         {
             await CloseAsync(old.Key, log: true).ConfigureAwait(false);
-            if (!TryOpen(next, out string? error))
+            if (await TryOpenAsync(next).ConfigureAwait(false) is { } error)
             {
-                ReloadLog.ReopenFailed(_log, next.Label, next.Key, error!);
-                if (!TryOpen(old, out _))
+                ReloadLog.ReopenFailed(_log, next.Label, next.Key, error);
+                if (await TryOpenAsync(old).ConfigureAwait(false) is not null)
                 {
                     _faulted.TrySetException(new InvalidOperationException($"{next.Label}: {error}"));
                 }
@@ -163,15 +168,23 @@ internal sealed class ListenerSet : IAsyncDisposable
         return null;
     }
 
-    private bool TryOpen(ListenerUnit unit, out string? error)
+    /// <summary>Binds a unit, and starts it when logging is ready; the error (its listener closed again) or null.</summary>
+    private async Task<string?> TryOpenAsync(ListenerUnit unit)
     {
         ProxyOptions o = unit.Options;
+        string? error;
         IRunningListener? listener = o.Protocol == TransportProtocol.Udp
             ? UdpRunningListener.Bind(o, unit.Subnets, UdpCounters, _time, out error)
-            : TcpRunningListener.Bind(o, unit.Subnets, _counters, _log, _time, out error);
+            : TcpRunningListener.Bind(o, unit.Subnets, _counters, _time, out error);
         if (listener is null)
         {
-            return false;
+            return error;
+        }
+
+        if (_loggerFactory is not null && StartOne(unit, listener) is { } startError)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            return startError;
         }
 
         lock (_gate)
@@ -179,21 +192,23 @@ internal sealed class ListenerSet : IAsyncDisposable
             _open[unit.Key] = (unit, listener);
         }
 
+        EverTcp |= o.Protocol == TransportProtocol.Tcp;
+        EverUdp |= o.Protocol == TransportProtocol.Udp;
         _ = listener.Completion.ContinueWith(
             t => _faulted.TrySetException(t.Exception!.InnerExceptions),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        if (_loggerFactory is not null)
-        {
-            StartOne(unit, listener);
-        }
-
-        return true;
+        return null;
     }
 
-    private void StartOne(ListenerUnit unit, IRunningListener listener)
+    private string? StartOne(ListenerUnit unit, IRunningListener listener)
     {
-        listener.Start(_loggerFactory!);
-        _opened(_log, unit, listener);
+        if (listener.Start(_loggerFactory!) is { } error)
+        {
+            return error;
+        }
+
+        _source.LogOpened(_log, unit, listener);
+        return null;
     }
 
     private async Task CloseAsync(string key, bool log)
@@ -207,12 +222,10 @@ internal sealed class ListenerSet : IAsyncDisposable
             }
         }
 
+        await entry.Listener.DisposeAsync().ConfigureAwait(false);
+        if (log)
         {
-            await entry.Listener.DisposeAsync().ConfigureAwait(false);
-            if (log)
-            {
-                ReloadLog.ListenerClosed(_log, entry.Unit.Label, key);
-            }
+            ReloadLog.ListenerClosed(_log, entry.Unit.Label, key);
         }
     }
 

@@ -31,13 +31,15 @@ internal static class ProxyHost
         var counters = new ProxyCounters();
         var udpCounters = new UdpCounters();
         var listenerLog = new DeferredLogger();
-        await using var listeners = new ListenerSet(counters, udpCounters, listenerLog, TimeProvider.System, source.LogOpened);
+        await using var listeners = new ListenerSet(counters, udpCounters, listenerLog, TimeProvider.System, source);
         IReadOnlyList<ListenerUnit> units = loaded.Config?.Units() ?? [];
         string? openError = loaded.Succeeded && capabilityError is null ? await listeners.OpenAllAsync(units).ConfigureAwait(false) : null;
 
         using ILoggerFactory loggerFactory = await logging.ConfigureAwait(false);
         ILogger log = loggerFactory.CreateLogger(LogCategories.Proxy);
         listenerLog.Target = log;
+        source.LogStarting(log);
+        RetiredSwitches.Warn(log);
         foreach (string warning in loaded.Warnings)
         {
             ProxyLog.ConfigurationWarning(log, warning);
@@ -49,13 +51,13 @@ internal static class ProxyHost
             return ExitCodes.Failure;
         }
 
+        source.LogLoaded(log, config);
         if (capabilityError is not null)
         {
             ProxyLog.StartupFailed(log, capabilityError);
             return ExitCodes.Failure;
         }
 
-        source.LogLoaded(log, config);
         if (openError is not null)
         {
             ProxyLog.StartupFailed(log, openError);
@@ -71,12 +73,18 @@ internal static class ProxyHost
             return ExitCodes.Failure;
         }
 
-        if (operationsHost.Metrics is { } metrics)
+        // The UDP series exist where UDP listeners do (or may, after a reload).
+        if (operationsHost.Metrics is { } metrics && (source.ListenersMayChange || units.Any(u => u.Options.Protocol == TransportProtocol.Udp)))
         {
             metrics.UdpSource = UdpMetricsSource.Create(udpCounters, listeners.UdpFlowCount);
         }
 
-        listeners.Start(loggerFactory, log);
+        if (listeners.Start(loggerFactory, log) is { } startError)
+        {
+            ProxyLog.StartupFailed(log, startError);
+            return ExitCodes.Failure;
+        }
+
         operationsHost.OnListening(source.ListeningStatus(listeners.Listeners));
         ProxyLog.StartupTime(log, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
@@ -88,13 +96,17 @@ internal static class ProxyHost
             await ConnectionDrain.RunAsync(counters, operations.ShutdownTimeout, log, signals.DrainAborted).ConfigureAwait(false);
         }
 
-        if (units.Any(u => u.Options.Protocol == TransportProtocol.Udp))
+        // A summary for each protocol that ever listened (flags mode: exactly one).
+        if (listeners.EverUdp)
         {
             UdpLog.Stopped(log, udpCounters.Received, udpCounters.Forwarded, udpCounters.Replies, udpCounters.DroppedTotal, udpCounters.FlowsCreated,
                 (int)udpFlows, udpCounters.DescribeDrops(), udpCounters.UpstreamRefused, udpCounters.ReplyFailures);
         }
 
-        ProxyLog.Stopped(log, counters.Accepted, counters.Active);
+        if (listeners.EverTcp || !listeners.EverUdp)
+        {
+            ProxyLog.Stopped(log, counters.Accepted, counters.Active);
+        }
         return exitCode;
     }
 

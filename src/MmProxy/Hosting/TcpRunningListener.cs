@@ -33,13 +33,13 @@ internal sealed class TcpRunningListener : IRunningListener
     public System.Net.IPEndPoint EndPoint => _listener.EndPoint;
 
     /// <summary>Binds and listens (the kernel queues connections from here on); <see cref="Start"/> accepts them.</summary>
-    public static TcpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, ILogger log, TimeProvider time, out string? error)
+    public static TcpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, TimeProvider time, out string? error)
     {
-        TcpListener? listener = TcpListener.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), log, out error);
+        TcpListener? listener = TcpListener.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), out error);
         return listener is null ? null : new TcpRunningListener(listener, options, subnets, counters, time);
     }
 
-    public void Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
+    public string? Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
 
     /// <summary>Stops accepting; connections already accepted run to their end.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();

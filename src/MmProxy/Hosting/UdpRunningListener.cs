@@ -37,7 +37,10 @@ internal sealed class UdpRunningListener : IRunningListener
         return listener is null ? null : new UdpRunningListener(listener, options, subnets, counters, time);
     }
 
-    public void Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
+    public string? Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
+
+    /// <summary>The flow bound in force (--max-udp-flows, capped by the open-file limit), once started.</summary>
+    public int MaxFlows => _listener.FlowLimit?.MaxFlows ?? _options.MaxUdpFlows;
 
     /// <summary>Closes the sockets and every flow: replies need the listening socket, so UDP flows cannot outlive it.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();

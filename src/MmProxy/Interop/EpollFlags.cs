@@ -8,7 +8,5 @@ internal static class EpollFlags
     public const uint Err = 0x008;
     public const uint Hup = 0x010;
     public const uint RdHup = 0x2000;
-    public const uint Exclusive = 1u << 28;
-    public const uint OneShot = 1u << 30;
     public const uint EdgeTriggered = 1u << 31;
 }

@@ -8,15 +8,15 @@ namespace MmProxy.Loop;
 /// The loop core both engines run on: one thread, one epoll, one clock. Each iteration waits until
 /// an event or the handler's next deadline, reads the clock, dispatches the events, lets the handler
 /// finish the batch, then runs its timers. Everything protocol-specific is the
-/// <see cref="ILoopHandler"/>'s; other threads only ask the loop to stop, or to report an iteration
-/// (<see cref="SyncAsync"/>).
+/// <see cref="ILoopHandler"/>'s; other threads only ask the loop to stop, or to run something on it
+/// after an iteration (<see cref="RunOnLoopAsync"/>, <see cref="SyncAsync"/>).
 /// </summary>
 internal sealed class EventLoop : IDisposable
 {
     private const int MaxEvents = 256;
 
     private readonly EpollEvents _events = new(MaxEvents);
-    private readonly ConcurrentQueue<TaskCompletionSource> _syncs = new();
+    private readonly ConcurrentQueue<(Action? Action, TaskCompletionSource Done)> _work = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ILoopHandler? _handler;
     private volatile bool _stopRequested;
@@ -59,15 +59,23 @@ internal sealed class EventLoop : IDisposable
     /// <summary>
     /// Completes after the loop has run one whole iteration (events, timers) whose clock was read
     /// after this call: a test that moves a fake clock then awaits this has seen every expiry due.
+    /// It says nothing about I/O: bytes sent just before the call may be handled an iteration later.
     /// </summary>
-    public Task SyncAsync()
+    public Task SyncAsync() => RunOnLoopAsync(null);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop thread after the timers of an iteration whose clock
+    /// was read after this call (it may block the loop, to hold it while a socket changes under it);
+    /// the task completes when it has run. After the loop has ended, the action does not run.
+    /// </summary>
+    public Task RunOnLoopAsync(Action? action)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _syncs.Enqueue(done);
+        _work.Enqueue((action, done));
         Epoll.Wake();
         if (_exited.Task.IsCompleted)
         {
-            CompleteSyncs(int.MaxValue);
+            RunWork(int.MaxValue, run: false);
         }
 
         return done.Task;
@@ -87,8 +95,8 @@ internal sealed class EventLoop : IDisposable
                     throw new InvalidOperationException("epoll_wait failed: " + n.Error.Describe());
                 }
 
-                // Counted before the clock is read: a sync request counted here was made before it.
-                int syncs = _syncs.Count;
+                // Counted before the clock is read: work counted here was asked for before it.
+                int work = _work.IsEmpty ? 0 : _work.Count;
                 Clock.Update();
                 for (int i = 0; i < n.Int; i++)
                 {
@@ -107,7 +115,7 @@ internal sealed class EventLoop : IDisposable
                     handler.OnStopRequested();
                 }
 
-                CompleteSyncs(syncs);
+                RunWork(work, run: true);
                 if (stopSeen && handler.IsFinished)
                 {
                     break;
@@ -125,15 +133,20 @@ internal sealed class EventLoop : IDisposable
             handler.OnExit();
             Dispose();
             _exited.TrySetResult();
-            CompleteSyncs(int.MaxValue);
+            RunWork(int.MaxValue, run: false);
         }
     }
 
-    private void CompleteSyncs(int count)
+    private void RunWork(int count, bool run)
     {
-        for (int i = 0; i < count && _syncs.TryDequeue(out TaskCompletionSource? done); i++)
+        for (int i = 0; i < count && _work.TryDequeue(out (Action? Action, TaskCompletionSource Done) item); i++)
         {
-            done.TrySetResult();
+            if (run)
+            {
+                item.Action?.Invoke();
+            }
+
+            item.Done.TrySetResult();
         }
     }
 

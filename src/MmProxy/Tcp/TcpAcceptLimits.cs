@@ -15,9 +15,6 @@ namespace MmProxy.Tcp;
 /// </summary>
 internal sealed class TcpAcceptLimits
 {
-    /// <summary>Descriptors kept free for the runtime (threads, assemblies, logging) beyond those open at start.</summary>
-    public const int DescriptorReserve = 64;
-
     private readonly IPEndPoint _endPoint;
     private readonly ILogger _log;
     private readonly LogRateLimiter _acceptErrors;
@@ -30,7 +27,7 @@ internal sealed class TcpAcceptLimits
         _log = log;
         _acceptErrors = new LogRateLimiter(time, TimeSpan.FromSeconds(1));
         _budget = new LogRateLimiter(time, TimeSpan.FromSeconds(1));
-        if (KernelLimits.FreeDescriptors(DescriptorReserve) is { } free)
+        if (KernelLimits.FreeDescriptors(KernelLimits.DescriptorReserve) is { } free)
         {
             // Two descriptors per connection (client, upstream), after what is open now and the reserve.
             _descriptorLimit = KernelLimits.MaxOpenFiles() ?? 0;
@@ -60,7 +57,7 @@ internal sealed class TcpAcceptLimits
     {
         if (_budget.TryEnter(out _))
         {
-            ProxyLog.DescriptorBudgetReached(_log, active, _endPoint, _descriptorLimit, DescriptorReserve);
+            ProxyLog.DescriptorBudgetReached(_log, active, _endPoint, _descriptorLimit, KernelLimits.DescriptorReserve);
         }
     }
 }

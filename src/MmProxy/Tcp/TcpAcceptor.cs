@@ -124,7 +124,17 @@ internal sealed class TcpAcceptor
             ConnectionLog.Accepted(_context.Log, peer, RawSocket.LocalEndPoint(fd) ?? peer);
         }
 
-        _header.Start(c);
+        try
+        {
+            // The header often came with the handshake: the whole chain may run from here.
+            _header.Start(c);
+        }
+#pragma warning disable CA1031 // One connection must never take the loop down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            TcpLoop.Crash(_context, c, ex);
+        }
     }
 
     private void Pause(int milliseconds)

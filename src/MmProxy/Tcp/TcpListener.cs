@@ -19,16 +19,15 @@ internal sealed class TcpListener : IAsyncDisposable
 {
     private readonly int[] _fds;
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ILogger _log;
+    private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private TcpLoop[] _loops = [];
     private bool _disposed;
 
-    private TcpListener(int[] fds, IPEndPoint endPoint, int backlog, ILogger log)
+    private TcpListener(int[] fds, IPEndPoint endPoint, int backlog)
     {
         _fds = fds;
         EndPoint = endPoint;
         Backlog = backlog;
-        _log = log;
     }
 
     public IPEndPoint EndPoint { get; }
@@ -44,15 +43,18 @@ internal sealed class TcpListener : IAsyncDisposable
     internal IReadOnlyList<TcpLoop> Loops => _loops;
 
     /// <summary>Opens, binds and listens on all sockets, or returns an error message with the fix.</summary>
-    public static TcpListener? Open(IPEndPoint endPoint, int count, int backlog, ILogger log, out string? error)
+    public static TcpListener? Open(IPEndPoint endPoint, int count, int backlog, out string? error)
     {
         int[]? fds = ListenSocket.OpenMany(endPoint, SocketType.Stream, count, backlog, out IPEndPoint bound, out SocketSetupResult failure);
         error = fds is null ? ListenErrorMessages.Describe(endPoint, udp: false, failure) : null;
-        return fds is null ? null : new TcpListener(fds, bound, backlog, log);
+        return fds is null ? null : new TcpListener(fds, bound, backlog);
     }
 
-    /// <summary>Starts one loop per socket; every connection goes through <paramref name="subnets"/> and <paramref name="options"/>.</summary>
-    public void Start(ProxyOptions options, AllowedSubnetsProvider subnets, ProxyCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <summary>
+    /// Starts one loop per socket; every connection goes through <paramref name="subnets"/> and
+    /// <paramref name="options"/>. The reason when a loop cannot be created (none runs then), or null.
+    /// </summary>
+    public string? Start(ProxyOptions options, AllowedSubnetsProvider subnets, ProxyCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -62,7 +64,18 @@ internal sealed class TcpListener : IAsyncDisposable
         var loops = new TcpLoop[_fds.Length];
         for (int i = 0; i < _fds.Length; i++)
         {
-            loops[i] = TcpLoop.TryCreate(_fds[i], context, OnLoopFailed, out string? error) ?? throw new InvalidOperationException(error);
+            if (TcpLoop.TryCreate(_fds[i], context, OnLoopFailed, out string? error) is not { } loop)
+            {
+                // EMFILE, say: give back what the loops created so far hold.
+                for (int k = 0; k < i; k++)
+                {
+                    loops[k].Abandon();
+                }
+
+                return $"cannot listen on {EndPoint}: {error}";
+            }
+
+            loops[i] = loop;
         }
 
         for (int i = 0; i < loops.Length; i++)
@@ -71,6 +84,7 @@ internal sealed class TcpListener : IAsyncDisposable
         }
 
         _loops = loops;
+        return null;
     }
 
     private void OnLoopFailed(Exception exception)

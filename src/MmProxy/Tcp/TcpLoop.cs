@@ -26,7 +26,6 @@ internal sealed class TcpLoop : ILoopHandler
     private readonly Action<Exception> _onFailed;
     private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _allocatedBytes;
-    private Action? _onceForTests;
 
     private TcpLoop(EventLoop loop, int listenFd, TcpListenerContext listener, Action<Exception> onFailed)
     {
@@ -80,8 +79,7 @@ internal sealed class TcpLoop : ILoopHandler
         errno = tcp._acceptor.Register();
         if (errno != Errno.Success)
         {
-            tcp.OnExit();
-            loop.Dispose();
+            tcp.Abandon();
             error = "cannot create the event loop: epoll_ctl(listener): " + errno.Describe();
             return null;
         }
@@ -90,7 +88,14 @@ internal sealed class TcpLoop : ILoopHandler
         return tcp;
     }
 
-    public void Start(int index) => _loop.Start(this, "mmproxy-tcp", index);
+    public void Start(int index) => _loop.Start(this, "mmproxy-tcp-loop", index);
+
+    /// <summary>Frees a loop that was created but will not be started.</summary>
+    public void Abandon()
+    {
+        OnExit();
+        _loop.Dispose();
+    }
 
     /// <summary>Stops accepting (any thread); connections already accepted run to their end.</summary>
     public void RequestStop() => _loop.RequestStop();
@@ -98,15 +103,8 @@ internal sealed class TcpLoop : ILoopHandler
     /// <summary>Completes after the loop's next whole iteration (see <see cref="EventLoop.SyncAsync"/>).</summary>
     public Task SyncAsync() => _loop.SyncAsync();
 
-    /// <summary>
-    /// Tests: runs <paramref name="action"/> once on the loop thread, after the timers of its next
-    /// iteration; it may block, to hold the loop while a socket changes under it.
-    /// </summary>
-    internal void RunOnceOnLoopForTests(Action action)
-    {
-        Volatile.Write(ref _onceForTests, action);
-        _loop.Epoll.Wake();
-    }
+    /// <summary>Runs <paramref name="action"/> on the loop thread (see <see cref="EventLoop.RunOnLoopAsync"/>).</summary>
+    public Task RunOnLoopAsync(Action action) => _loop.RunOnLoopAsync(action);
 
     public void OnEvent(ulong data, uint events)
     {
@@ -177,11 +175,6 @@ internal sealed class TcpLoop : ILoopHandler
         }
 
         _acceptor.ResumeIfDue(now);
-        if (Volatile.Read(ref _onceForTests) is not null)
-        {
-            Interlocked.Exchange(ref _onceForTests, null)?.Invoke();
-        }
-
         Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
     }
 

@@ -13,9 +13,6 @@ namespace MmProxy.Udp;
 /// </summary>
 internal sealed class UdpFlowLimit
 {
-    /// <summary>Descriptors kept free for the runtime, as the TCP listener keeps.</summary>
-    public const int DescriptorReserve = 64;
-
     private int _reserved;
 
     public UdpFlowLimit(int maxFlows)
@@ -36,7 +33,7 @@ internal sealed class UdpFlowLimit
     /// </summary>
     public static UdpFlowLimit Create(int maxFlows, ILogger log)
     {
-        if (KernelLimits.FreeDescriptors(DescriptorReserve) is not { } free || free >= maxFlows)
+        if (KernelLimits.FreeDescriptors(KernelLimits.DescriptorReserve) is not { } free || free >= maxFlows)
         {
             return new UdpFlowLimit(maxFlows);
         }

@@ -63,8 +63,8 @@ internal sealed class UdpListener : IAsyncDisposable
         return fds is null ? null : new UdpListener(fds, bound);
     }
 
-    /// <summary>Starts one loop per socket.</summary>
-    public void Start(ProxyOptions options, AllowedSubnetsProvider subnets, UdpCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <summary>Starts one loop per socket; the reason when a loop cannot be created (none runs then), or null.</summary>
+    public string? Start(ProxyOptions options, AllowedSubnetsProvider subnets, UdpCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
     {
         var context = new UdpListenerContext(options, subnets, counters, loggerFactory, time);
         FlowLimit = context.Limit;
@@ -74,10 +74,13 @@ internal sealed class UdpListener : IAsyncDisposable
             UdpLoop? loop = UdpLoop.TryCreate(fd, EndPoint, context, OnLoopFailed, out string? error);
             if (loop is null)
             {
-                // No loop, no listener: as fatal as a loop dying later.
-                UdpLog.ListenerFailed(context.ProxyLog, EndPoint, error!, null);
-                _fatal.TrySetException(new InvalidOperationException(error));
-                break;
+                // EMFILE, say: give back what the loops created so far hold.
+                foreach (UdpLoop created in loops)
+                {
+                    created.Abandon();
+                }
+
+                return $"cannot listen on {EndPoint}/udp: {error}";
             }
 
             loops.Add(loop);
@@ -88,6 +91,8 @@ internal sealed class UdpListener : IAsyncDisposable
         {
             _loops[i].Start(i);
         }
+
+        return null;
     }
 
     private void OnLoopFailed(Exception exception) => _fatal.TrySetException(exception);

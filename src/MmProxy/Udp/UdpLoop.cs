@@ -66,8 +66,7 @@ internal sealed class UdpLoop : ILoopHandler
         errno = loop.Epoll.Add(listenFd, EpollFlags.In, ListenerData);
         if (errno != Errno.Success)
         {
-            udp.OnExit();
-            loop.Dispose();
+            udp.Abandon();
             error = $"cannot create the UDP event loop for {endPoint}: epoll_ctl: {errno.Describe()}";
             return null;
         }
@@ -77,6 +76,13 @@ internal sealed class UdpLoop : ILoopHandler
     }
 
     public void Start(int index) => _loop.Start(this, "mmproxy-udp", index);
+
+    /// <summary>Frees a loop that was created but will not be started.</summary>
+    public void Abandon()
+    {
+        OnExit();
+        _loop.Dispose();
+    }
 
     /// <summary>Asks the loop to close its flows and end; await <see cref="Exited"/>.</summary>
     public void RequestStop() => _loop.RequestStop();

@@ -43,7 +43,7 @@ public sealed class ListenerSetTests
 
     private static async Task<ListenerSet> StartAsync(ListLoggerFactory logs, IReadOnlyList<ListenerUnit> units)
     {
-        var set = new ListenerSet(new ProxyCounters(), new UdpCounters(), logs.CreateLogger(LogCategories.Proxy), TimeProvider.System, (_, _, _) => { });
+        var set = new ListenerSet(new ProxyCounters(), new UdpCounters(), logs.CreateLogger(LogCategories.Proxy), TimeProvider.System, new FileConfigSource("/etc/mmproxy/test.json"));
         Assert.Null(await set.OpenAllAsync(units));
         set.Start(logs, logs.CreateLogger(LogCategories.Proxy));
         return set;

@@ -17,7 +17,9 @@ public sealed class ProcessTests
         return path;
     }
 
-    private static Process Start(params string[] args)
+    private static Process Start(params string[] args) => Start(null, args);
+
+    private static Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo(Binary())
         {
@@ -25,6 +27,11 @@ public sealed class ProcessTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -87,6 +94,22 @@ public sealed class ProcessTests
     }
 
     [Fact]
+    public async Task A_retired_environment_switch_is_named_and_ignored()
+    {
+        using Process process = Start(new Dictionary<string, string> { ["MMPROXY_ENGINE"] = "sockets", ["MMPROXY_RELAY"] = "copy" }, "-l", "127.0.0.1:0");
+        try
+        {
+            List<string> lines = await ReadUntilAsync(process, "Listening on");
+            Assert.Contains(lines, l => l.Contains("MMPROXY_ENGINE is set but no longer read", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("MMPROXY_RELAY is set but no longer read: use --splice-threshold 0", StringComparison.Ordinal));
+        }
+        finally
+        {
+            process.Kill();
+        }
+    }
+
+    [Fact]
     public async Task A_taken_listen_address_exits_1_naming_it()
     {
         using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -96,7 +119,8 @@ public sealed class ProcessTests
         using Process process = Start("-l", address);
         string errors = await process.StandardError.ReadToEndAsync().WaitAsync(Loopback.Deadline);
         Assert.Equal(1, await ExitCodeAsync(process));
-        Assert.Contains($"cannot listen on {address}: the address is already in use: another process holds it", errors, StringComparison.Ordinal);
+        Assert.Contains($"Cannot start: cannot listen on {address}: the address is already in use: another process holds it", errors, StringComparison.Ordinal);
+        Assert.Contains("starting: tcp listen", errors, StringComparison.Ordinal);
     }
 
     [Fact]

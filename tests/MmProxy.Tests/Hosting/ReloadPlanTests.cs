@@ -55,6 +55,8 @@ public sealed class ReloadPlanTests
             """{"listen": "0.0.0.0:1", "idleTimeout": "1s"}""",
             """{"listen": "0.0.0.0:1", "maxHeaderSize": 1024}""",
             """{"listen": "0.0.0.0:1", "backlog": 5}""",
+            """{"listen": "0.0.0.0:1", "spliceThreshold": 0}""",
+            """{"listen": "0.0.0.0:1", "pipeSize": 262144}""",
         ];
         var before = Units("""{"listeners": [{"listen": "0.0.0.0:1"}]}""");
         foreach (string variant in variants)
@@ -62,5 +64,34 @@ public sealed class ReloadPlanTests
             ReloadPlan plan = ReloadPlan.Create(before, Units("""{"listeners": [""" + variant + "]}"));
             Assert.True(plan.Reopen.Count == 1, variant);
         }
+    }
+
+    [Theory]
+    [InlineData("tcp", "\"closeAfter\": \"5s\"")]
+    [InlineData("tcp", "\"maxUdpFlows\": 10")]
+    [InlineData("tcp", "\"udpGso\": false")]
+    [InlineData("udp", "\"spliceThreshold\": 0")]
+    [InlineData("udp", "\"pipeSize\": 262144")]
+    [InlineData("udp", "\"connectTimeout\": \"1s\"")]
+    [InlineData("udp", "\"idleTimeout\": \"1s\"")]
+    [InlineData("udp", "\"backlog\": 5")]
+    public void A_setting_of_the_other_protocol_does_not_reopen(string protocol, string field)
+    {
+        var before = Units($$"""{"listeners": [{"protocol": "{{protocol}}", "listen": "0.0.0.0:1"}]}""");
+        ReloadPlan plan = ReloadPlan.Create(before, Units($$"""{"listeners": [{"protocol": "{{protocol}}", "listen": "0.0.0.0:1", {{field}}}]}"""));
+        Assert.Single(plan.Keep);
+        Assert.Empty(plan.Reopen);
+    }
+
+    [Theory]
+    [InlineData("\"closeAfter\": \"5s\"")]
+    [InlineData("\"maxUdpFlows\": 10")]
+    [InlineData("\"udpGso\": false")]
+    [InlineData("\"maxHeaderSize\": 1024")]
+    public void A_udp_setting_reopens_a_udp_listener(string field)
+    {
+        var before = Units("""{"listeners": [{"protocol": "udp", "listen": "0.0.0.0:1"}]}""");
+        ReloadPlan plan = ReloadPlan.Create(before, Units($$"""{"listeners": [{"protocol": "udp", "listen": "0.0.0.0:1", {{field}}}]}"""));
+        Assert.Single(plan.Reopen);
     }
 }

@@ -85,7 +85,7 @@ public sealed class EpollTests
     }
 
     [Fact]
-    public void Errno_is_read_right_after_each_call_under_repetition()
+    public async Task Errno_is_read_right_after_each_call_under_repetition()
     {
         // EAGAIN from an empty non-blocking socket, many times over (tiered compilation replaces the
         // stubs meanwhile): the errno must be the call's own every time.
@@ -95,15 +95,30 @@ public sealed class EpollTests
         {
             Assert.Equal(Errno.Success, RawSocket.Bind(created.Int, NativeSocketAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 0))));
             byte[] buffer = new byte[16];
+            // Another thread allocates meanwhile, so collections (and their suspensions) happen between calls.
+            using var stop = new CancellationTokenSource();
+            Task churn = Task.Run(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    GC.KeepAlive(new byte[4096]);
+                }
+            });
+            int collections = GC.CollectionCount(0);
             for (int i = 0; i < 200_000; i++)
             {
                 SysResult read = RawSocket.Receive(created.Int, buffer);
                 Assert.Equal(Errno.EAGAIN, read.Error);
+                GC.KeepAlive(new byte[64]);
                 if (i % 1000 == 0)
                 {
                     Assert.Equal(Errno.EBADF, Descriptor.Close(-1));
                 }
             }
+
+            stop.Cancel();
+            await churn;
+            Assert.True(GC.CollectionCount(0) > collections, "no collection happened during the calls");
         }
         finally
         {

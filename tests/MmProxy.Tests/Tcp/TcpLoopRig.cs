@@ -61,9 +61,9 @@ internal sealed class TcpLoopRig : IAsyncDisposable
         ProxyOptions options = builder.Build();
         var logs = new ListLoggerFactory();
         var counters = new ProxyCounters();
-        TcpListener listener = TcpListener.Open(listen ?? new IPEndPoint(IPAddress.Loopback, 0), options.Listeners, 128,
-            logs.CreateLogger(LogCategories.Proxy), out string? error) ?? throw new InvalidOperationException(error);
-        listener.Start(options, new AllowedSubnetsProvider(subnets ?? AllowedSubnets.AllowAll), counters, logs, time ?? TimeProvider.System);
+        TcpListener listener = TcpListener.Open(listen ?? new IPEndPoint(IPAddress.Loopback, 0), options.Listeners, 128, out string? error)
+            ?? throw new InvalidOperationException(error);
+        Assert.Null(listener.Start(options, new AllowedSubnetsProvider(subnets ?? AllowedSubnets.AllowAll), counters, logs, time ?? TimeProvider.System));
         return new TcpLoopRig(listener, upstream, logs, counters);
     }
 

@@ -162,7 +162,7 @@ public sealed class TcpRelayResetTests
             int proxySide = TcpLoopRig.DescriptorAt(rig.EndPoint);
             var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var release = new ManualResetEventSlim();
-            rig.Loop.RunOnceOnLoopForTests(() =>
+            Task held = rig.Loop.RunOnLoopAsync(() =>
             {
                 holding.TrySetResult();
                 release.Wait(Loopback.Deadline);
@@ -180,6 +180,7 @@ public sealed class TcpRelayResetTests
                 release.Set();
             }
 
+            await held.WaitAsync(Loopback.Deadline);
             await Loopback.AssertResetAsync(server);
         }
 

@@ -102,7 +102,7 @@ internal sealed class UdpLoopRig : IAsyncDisposable
         var counters = new UdpCounters();
         var provider = new AllowedSubnetsProvider(subnets ?? AllowedSubnets.AllowAll);
         var logs = new ListLoggerFactory();
-        listener.Start(options, provider, counters, logs, time ?? TimeProvider.System);
+        Assert.Null(listener.Start(options, provider, counters, logs, time ?? TimeProvider.System));
         var rig = new UdpLoopRig(listener, upstream, port, counters, provider, logs);
         Assert.False(listener.Completion.IsCompleted, "a loop failed to start: " + rig.Describe());
         Assert.Equal(loops, listener.Loops.Count);

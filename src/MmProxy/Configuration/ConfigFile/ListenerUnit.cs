@@ -36,11 +36,30 @@ internal sealed class ListenerUnit
             $"{(options.Protocol == TransportProtocol.Udp ? "udp" : "tcp")} {options.ListenEndPoint}");
     }
 
+    /// <summary>The settings a listener of its protocol uses: a change to any other (closeAfter on TCP, spliceThreshold on UDP) does not reopen it.</summary>
+    private static ProxyOptions Applicable(ProxyOptions o)
+    {
+        var defaults = new ProxyOptions();
+        ProxyOptions common = o with { AllowedSubnetsPath = null, Verbosity = defaults.Verbosity, LogFormat = defaults.LogFormat };
+        return o.Protocol == TransportProtocol.Tcp
+            ? common with { CloseAfter = defaults.CloseAfter, MaxUdpFlows = defaults.MaxUdpFlows, UdpGso = defaults.UdpGso }
+            : common with
+            {
+                HeaderTimeout = defaults.HeaderTimeout,
+                ConnectTimeout = defaults.ConnectTimeout,
+                IdleTimeout = defaults.IdleTimeout,
+                Backlog = defaults.Backlog,
+                SpliceThreshold = defaults.SpliceThreshold,
+                PipeSize = defaults.PipeSize,
+            };
+    }
+
     /// <summary>True when everything but the allowed subnets is the same: the sockets can stay.</summary>
     public bool HasSameSettings(ListenerUnit other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        // Everything but the subnets file, whose contents are swapped under running sockets.
-        return Options with { AllowedSubnetsPath = null } == other.Options with { AllowedSubnetsPath = null };
+        // The settings that apply to the protocol, but the subnets file (its contents are swapped
+        // under running sockets) and the process-wide logging settings.
+        return Applicable(Options) == Applicable(other.Options);
     }
 }

@@ -4,8 +4,8 @@ namespace MmProxy.Configuration.Settings;
 /// A duration: seconds, or a number with ms, s, m or h, at most a year. With <see cref="CanBeOff"/>,
 /// 0 or "off" turns the feature off (the value is then null); otherwise it must be greater than zero.
 /// </summary>
-internal sealed class DurationSetting(string flag, string[] aliases, string field, string description, TimeSpan? defaultValue, bool canBeOff, bool hidden = false)
-    : Setting(flag, aliases, field, "DURATION", description, hidden)
+internal sealed class DurationSetting(string flag, string[] aliases, string field, string description, TimeSpan? defaultValue, bool canBeOff, bool hidden = false, string helpName = "DURATION")
+    : Setting(flag, aliases, field, helpName, description, hidden)
 {
     public TimeSpan? Default { get; } = defaultValue;
 

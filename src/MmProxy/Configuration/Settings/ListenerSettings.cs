@@ -25,7 +25,7 @@ internal static class ListenerSettings
     public static readonly DurationSetting CloseAfter = new(
         "--close-after", ["-c"], "closeAfter",
         "Number of seconds after which UDP socket will be cleaned up (default: 60): a UDP flow expires this long after its last datagram either way",
-        TimeSpan.FromSeconds(60), canBeOff: false);
+        TimeSpan.FromSeconds(60), canBeOff: false, helpName: "SECONDS");
 
     public static readonly IntegerSetting MaxUdpFlows = new(
         "--max-udp-flows", [], "maxUdpFlows", "N",
