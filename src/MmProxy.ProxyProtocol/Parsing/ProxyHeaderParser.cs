@@ -19,6 +19,12 @@ public sealed partial class ProxyHeaderParser
 
     public int MaxHeaderSize => _maxHeaderSize;
 
+    /// <summary>
+    /// True when <paramref name="data"/> starts with the whole 12-byte v2 signature: where a header is
+    /// optional (the first datagram of a UDP session only), anything else is payload.
+    /// </summary>
+    public static bool StartsWithV2Signature(ReadOnlySpan<byte> data) => data.StartsWith(V2Signature);
+
     public ProxyParseResult Parse(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)

@@ -70,6 +70,7 @@ internal sealed class ProxyCommandLine
                 IntegerSetting integer => IntegerOption(integer),
                 DurationSetting duration => DurationOption(duration),
                 SwitchSetting @switch => SwitchOption(@switch),
+                ChoiceSetting choice => ChoiceOption(choice),
                 _ => throw new InvalidOperationException("no option kind for " + setting.Flag),
             });
         }
@@ -126,6 +127,7 @@ internal sealed class ProxyCommandLine
             SpliceThreshold = Integer(result, ListenerSettings.SpliceThreshold),
             PipeSize = Integer(result, ListenerSettings.PipeSize),
             UdpGso = result.GetValue((Option<string>)OptionFor(ListenerSettings.UdpGso)) == "on",
+            UdpHeader = UdpHeaderFormats.Parse(result.GetValue((Option<string>)OptionFor(ListenerSettings.UdpHeader))!),
         };
     }
 
@@ -180,6 +182,25 @@ internal sealed class ProxyCommandLine
             }
 
             return value ? "on" : "off";
+        },
+    };
+
+    private static Option<string> ChoiceOption(ChoiceSetting setting) => new(setting.Flag, [.. setting.Aliases])
+    {
+        Description = setting.Description,
+        HelpName = setting.HelpName,
+        Hidden = setting.Hidden,
+        DefaultValueFactory = _ => setting.Default,
+        CustomParser = r =>
+        {
+            string? text = SingleToken(r);
+            if (text is null || !setting.TryParse(text, out string value))
+            {
+                r.AddError($"{OptionName(r)}: invalid value '{text}': expected {setting.Expected}");
+                return setting.Default;
+            }
+
+            return value;
         },
     };
 

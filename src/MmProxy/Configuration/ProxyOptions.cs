@@ -32,6 +32,9 @@ internal sealed record ProxyOptions
     /// <summary>UDP flow table bound; when full, datagrams of new flows are dropped (and counted).</summary>
     public int MaxUdpFlows { get; init; } = ListenerSettings.MaxUdpFlows.IntOrDefault(null);
 
+    /// <summary>UDP: where the client address is in the datagrams (v2 on each, v2 on the first of a session, SPP).</summary>
+    public UdpHeaderFormat UdpHeader { get; init; } = UdpHeaderFormats.Parse(ListenerSettings.UdpHeader.Default);
+
     public Verbosity Verbosity { get; init; } = Verbosity.Quiet;
     public TimeSpan HeaderTimeout { get; init; } = ListenerSettings.HeaderTimeout.Default!.Value;
     public int MaxHeaderSize { get; init; } = ListenerSettings.MaxHeaderSize.IntOrDefault(null);

@@ -52,8 +52,8 @@ internal static partial class UdpLog
     public static partial void ReplyLoopCrashed(ILogger logger, LoggedAddress peer, LoggedAddress client, Exception exception);
 
     [LoggerMessage(EventId = 350, Level = LogLevel.Debug,
-        Message = "UDP flow created: {Peer} client {Client} -> {Target} from {Local}")]
-    public static partial void FlowCreated(ILogger logger, LoggedAddress peer, LoggedAddress client, IPEndPoint target, EndPoint? local);
+        Message = "UDP flow created ({Header}): {Peer} client {Client} -> {Target} from {Local}")]
+    public static partial void FlowCreated(ILogger logger, string header, LoggedAddress peer, LoggedAddress client, IPEndPoint target, EndPoint? local);
 
     [LoggerMessage(EventId = 351, Level = LogLevel.Debug,
         Message = "UDP flow expired after {IdleMs} ms idle: {Peer} client {Client} -> {Target}: {ToUpstream} datagram(s) to upstream, {ToClient} to client")]
@@ -63,9 +63,13 @@ internal static partial class UdpLog
         Message = "Client port of {Client} is in use locally; UDP flow to {Target} uses a kernel-chosen port instead")]
     public static partial void SourcePortInUse(ILogger logger, LoggedAddress client, IPEndPoint target);
 
+    [LoggerMessage(EventId = 353, Level = LogLevel.Debug,
+        Message = "UDP session of {Peer} re-targeted: a new PROXY v2 header names client {Client} (was {Previous}: {ToUpstream} datagram(s) to upstream, {ToClient} to client)")]
+    public static partial void SessionRetargeted(ILogger logger, LoggedAddress peer, LoggedAddress client, LoggedAddress previous, long toUpstream, long toClient);
+
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
-        Message = "Listening for UDP on {ListenEndPoint} with {Listeners} socket(s); flows expire after {CloseAfterMs} ms idle, at most {MaxFlows} flows")]
-    public static partial void Listening(ILogger logger, IPEndPoint listenEndPoint, int listeners, long closeAfterMs, int maxFlows);
+        Message = "Listening for UDP on {ListenEndPoint} with {Listeners} socket(s), header {Header}; flows expire after {CloseAfterMs} ms idle, at most {MaxFlows} flows")]
+    public static partial void Listening(ILogger logger, IPEndPoint listenEndPoint, int listeners, string header, long closeAfterMs, int maxFlows);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information,
         Message = "UDP stopped: {Received} datagram(s) received, {Forwarded} forwarded, {Replies} replies, {Dropped} dropped, {Flows} flow(s) created, {Open} still open; drops by reason: {DropsByReason}; ICMP unreachable: {Unreachable}; failed replies: {FailedReplies}")]

@@ -28,7 +28,7 @@ internal sealed class FileConfigSource(string path) : IConfigSource
     public void LogOpened(ILogger log, ListenerUnit unit, IRunningListener listener)
     {
         ProxyOptions o = unit.Options;
-        ReloadLog.ListenerOpened(log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp" : "tcp", listener.EndPoint, o.TargetV4, o.TargetV6,
+        ReloadLog.ListenerOpened(log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp (header " + UdpHeaderFormats.Name(o.UdpHeader) + ")" : "tcp", listener.EndPoint, o.TargetV4, o.TargetV6,
             listener.SocketCount, unit.Subnets.AllowsAll ? "everyone" : o.AllowedSubnetsPath ?? "inline");
     }
 

@@ -78,7 +78,7 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
         }
         else if (listener is UdpRunningListener udp)
         {
-            UdpLog.Listening(log, udp.EndPoint, udp.SocketCount, (long)options.CloseAfter.TotalMilliseconds, udp.MaxFlows);
+            UdpLog.Listening(log, udp.EndPoint, udp.SocketCount, UdpHeaderFormats.Name(options.UdpHeader), (long)options.CloseAfter.TotalMilliseconds, udp.MaxFlows);
         }
     }
 

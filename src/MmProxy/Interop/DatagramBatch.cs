@@ -53,16 +53,20 @@ internal sealed unsafe class DatagramBatch : IDisposable
 
     internal byte* Slot(int index) => Arena + ((nint)index * SlotSize);
 
-    /// <summary>Prepares message <paramref name="index"/> to receive a whole datagram into its slot (with the sender's address, or without).</summary>
-    public void ArmReceive(int index, bool withName)
+    /// <summary>
+    /// Prepares message <paramref name="index"/> to receive a whole datagram into its slot (with the
+    /// sender's address, or without), after <paramref name="headroom"/> bytes kept free for a header
+    /// that <see cref="ArmReply"/> puts in front.
+    /// </summary>
+    public void ArmReceive(int index, bool withName, int headroom = 0)
     {
         MMsgHdr* h = &Headers[index];
         h->Header.Name = withName ? &Names[index] : null;
         h->Header.NameLength = withName ? (uint)NativeSocketAddress.Capacity : 0;
         h->Header.Flags = 0;
         h->Length = 0;
-        Iovs[index].Base = Slot(index);
-        Iovs[index].Length = (nuint)SlotSize;
+        Iovs[index].Base = Slot(index) + headroom;
+        Iovs[index].Length = (nuint)(SlotSize - headroom);
     }
 
     /// <summary>recvmmsg(2) into messages [<paramref name="start"/>, +<paramref name="count"/>), without waiting: the number received.</summary>
@@ -86,13 +90,23 @@ internal sealed unsafe class DatagramBatch : IDisposable
     /// <summary>After a receive: the datagram of message <paramref name="index"/>.</summary>
     public ReadOnlySpan<byte> Datagram(int index) => new(Slot(index), (int)Headers[index].Length);
 
-    /// <summary>Turns received message <paramref name="index"/> into one to send, as received, to <paramref name="to"/>.</summary>
-    public void ArmReply(int index, in NativeSocketAddress to)
+    /// <summary>
+    /// Turns received message <paramref name="index"/> into one to send to <paramref name="to"/>: as
+    /// received, or with <paramref name="header"/> in the headroom it was received after (its length).
+    /// </summary>
+    public void ArmReply(int index, in NativeSocketAddress to, ReadOnlySpan<byte> header = default)
     {
         MMsgHdr* h = &Headers[index];
         Names[index] = to;
         h->Header.Name = &Names[index];
         h->Header.NameLength = (uint)to.Length;
+        if (!header.IsEmpty)
+        {
+            header.CopyTo(new Span<byte>(Slot(index), header.Length));
+            Iovs[index].Base = Slot(index);
+            h->Length += (uint)header.Length;
+        }
+
         Iovs[index].Length = h->Length;
     }
 

@@ -1,10 +1,12 @@
+using MmProxy.Configuration;
+
 namespace MmProxy.Udp;
 
 /// <summary>UDP outcome counters (Interlocked); read for the final log line, tests and (later) metrics.</summary>
 internal sealed class UdpCounters
 {
     private readonly long[] _dropped = new long[Enum.GetValues<UdpDropReason>().Length];
-    private long _received;
+    private readonly long[] _receivedByHeader = new long[UdpHeaderFormats.Names.Count];
     private long _forwarded;
     private long _replies;
     private long _bytesForwarded;
@@ -15,7 +17,22 @@ internal sealed class UdpCounters
     private long _flowsExpired;
     private long _receiveErrors;
 
-    public long Received => Volatile.Read(ref _received);
+    public long Received
+    {
+        get
+        {
+            long total = 0;
+            for (int i = 0; i < _receivedByHeader.Length; i++)
+            {
+                total += Volatile.Read(ref _receivedByHeader[i]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Datagrams received by listeners of one header format.</summary>
+    public long ReceivedBy(UdpHeaderFormat format) => Volatile.Read(ref _receivedByHeader[(int)format]);
     public long Forwarded => Volatile.Read(ref _forwarded);
     public long Replies => Volatile.Read(ref _replies);
 
@@ -71,6 +88,10 @@ internal sealed class UdpCounters
         UdpDropReason.Version1 => "v1",
         UdpDropReason.StreamFamily => "stream family",
         UdpDropReason.UnsupportedFamily => "unsupported family",
+        UdpDropReason.NoSession => "no v2-first session",
+        UdpDropReason.SppTooShort => "SPP too short",
+        UdpDropReason.SppBadMagic => "SPP bad magic",
+        UdpDropReason.V2OnSppListener => "v2 on an SPP listener",
         UdpDropReason.NotAllowed => "not allowed",
         UdpDropReason.TableFull => "table full",
         UdpDropReason.FlowSetupFailed => "flow setup failed",
@@ -78,10 +99,8 @@ internal sealed class UdpCounters
         _ => reason.ToString(),
     };
 
-    public void OnReceived() => Interlocked.Increment(ref _received);
-
-    /// <summary>A batch at once (the native loop counts per recvmmsg, not per datagram).</summary>
-    public void OnReceived(int count) => Interlocked.Add(ref _received, count);
+    /// <summary>A batch at once (the loop counts per recvmmsg, not per datagram).</summary>
+    public void OnReceived(UdpHeaderFormat format, int count) => Interlocked.Add(ref _receivedByHeader[(int)format], count);
 
     public void OnForwarded(int count, long bytes)
     {

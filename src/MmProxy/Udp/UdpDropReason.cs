@@ -20,6 +20,18 @@ internal enum UdpDropReason : byte
     /// <summary>A v2 PROXY header with UNSPEC or UNIX datagram: no IP client to spoof.</summary>
     UnsupportedFamily,
 
+    /// <summary>v2-first: a headerless datagram from an endpoint that has no session (its header never came, or the session expired).</summary>
+    NoSession,
+
+    /// <summary>spp: shorter than the 38-byte SPP header.</summary>
+    SppTooShort,
+
+    /// <summary>spp: the datagram does not start with the SPP magic 0x56EC.</summary>
+    SppBadMagic,
+
+    /// <summary>spp: a PROXY v2 header came instead (the load balancer sends v2: use --udp-header v2 or v2-first).</summary>
+    V2OnSppListener,
+
     /// <summary>The sender is not in the allowed subnets.</summary>
     NotAllowed,
 

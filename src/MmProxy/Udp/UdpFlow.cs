@@ -11,8 +11,11 @@ namespace MmProxy.Udp;
 /// </summary>
 internal sealed class UdpFlow
 {
-    public UdpFlow(UdpFlowKey key, int fd, in NativeSocketAddress balancer, IPEndPoint target, int slot, uint generation)
+    private readonly byte[]? _replyHeader;
+
+    public UdpFlow(UdpFlowKey key, int fd, in NativeSocketAddress balancer, IPEndPoint target, int slot, uint generation, int replyHeaderLength = 0)
     {
+        _replyHeader = replyHeaderLength > 0 ? new byte[replyHeaderLength] : null;
         Key = key;
         Fd = fd;
         Balancer = balancer;
@@ -31,6 +34,18 @@ internal sealed class UdpFlow
     public NativeSocketAddress Balancer { get; }
 
     public IPEndPoint Target { get; }
+
+    /// <summary>SPP: the header every reply carries (the one the client's datagrams last came with); empty otherwise.</summary>
+    public ReadOnlySpan<byte> ReplyHeader => _replyHeader;
+
+    /// <summary>SPP: keeps the header of the latest datagram (the same bytes on every datagram of a flow, so this is one compare).</summary>
+    public void RememberReplyHeader(ReadOnlySpan<byte> header)
+    {
+        if (_replyHeader is not null && !header.SequenceEqual(_replyHeader))
+        {
+            header[.._replyHeader.Length].CopyTo(_replyHeader);
+        }
+    }
 
     public int Slot { get; }
 

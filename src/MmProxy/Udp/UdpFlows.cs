@@ -1,5 +1,7 @@
+using MmProxy.Configuration;
 using MmProxy.Interop;
 using MmProxy.Loop;
+using MmProxy.ProxyProtocol;
 
 namespace MmProxy.Udp;
 
@@ -8,7 +10,9 @@ namespace MmProxy.Udp;
 /// every flow), registered in the loop's epoll by slot and generation, and expired exactly
 /// close-after after their last datagram in either direction: activity moves a flow to the tail of
 /// its <see cref="DeadlineList{T}"/>, the loop sleeps until the head's deadline and closes every
-/// flow past it. Loop thread only; <see cref="Count"/> may be read anywhere.
+/// flow past it. v2-first listeners also index their flows by load balancer endpoint: each endpoint
+/// has at most one session (a header naming another client re-targets it), and headerless datagrams
+/// find it there. Loop thread only; <see cref="Count"/> may be read anywhere.
 /// </summary>
 internal sealed class UdpFlows
 {
@@ -17,6 +21,8 @@ internal sealed class UdpFlows
     private readonly LoopClock _clock;
     private readonly long _closeAfterTicks;
     private readonly Dictionary<UdpFlowKey, UdpFlow> _byKey;
+    private readonly Dictionary<ProxyAddress, UdpFlow>? _sessions;
+    private readonly int _replyHeaderLength;
     private readonly DeadlineList<UdpFlow> _expiry = new();
     private readonly Stack<int> _freeSlots = new();
     private UdpFlow?[] _slots = new UdpFlow?[64];
@@ -31,6 +37,9 @@ internal sealed class UdpFlows
         _clock = clock;
         _closeAfterTicks = clock.Ticks(listener.Options.CloseAfter);
         _byKey = new Dictionary<UdpFlowKey, UdpFlow>(Math.Min(listener.Limit.MaxFlows, 1024));
+        UdpHeaderFormat format = listener.Options.UdpHeader;
+        _sessions = format == UdpHeaderFormat.V2First ? new Dictionary<ProxyAddress, UdpFlow>(Math.Min(listener.Limit.MaxFlows, 1024)) : null;
+        _replyHeaderLength = format == UdpHeaderFormat.Spp ? SppHeader.Length : 0;
     }
 
     /// <summary>Flows open on this loop.</summary>
@@ -54,12 +63,23 @@ internal sealed class UdpFlows
         _expiry.Schedule(flow.Expiry, _clock.Now + _closeAfterTicks);
     }
 
+    /// <summary>v2-first: the session of a load balancer endpoint, or null when it has none.</summary>
+    public UdpFlow? SessionOf(in ProxyAddress balancer) =>
+        _sessions is not null && _sessions.TryGetValue(balancer, out UdpFlow? flow) ? flow : null;
+
     /// <summary>The flow for <paramref name="key"/>, opened now if need be; null when it cannot be (counted and logged).</summary>
     public UdpFlow? GetOrOpen(in UdpFlowKey key, in NativeSocketAddress from)
     {
         if (_byKey.TryGetValue(key, out UdpFlow? flow))
         {
             return flow;
+        }
+
+        if (_sessions is not null && _sessions.TryGetValue(key.Balancer, out UdpFlow? previous))
+        {
+            // v2-first: a header naming another client ends the endpoint's session first (and frees its place in the bound).
+            Close(previous);
+            _listener.Report.SessionRetargeted(previous, key.Client);
         }
 
         UdpFlowLimit limit = _listener.Limit;
@@ -98,7 +118,7 @@ internal sealed class UdpFlows
             Array.Resize(ref _slots, _slots.Length * 2);
         }
 
-        flow = new UdpFlow(key, opened.Fd, from, opened.Target!, slot, ++_generation);
+        flow = new UdpFlow(key, opened.Fd, from, opened.Target!, slot, ++_generation, _replyHeaderLength);
         Errno errno = _epoll.Add(flow.Fd, EpollFlags.In, flow.EventData);
         if (errno != Errno.Success)
         {
@@ -111,6 +131,7 @@ internal sealed class UdpFlows
 
         _slots[slot] = flow;
         _byKey.Add(key, flow);
+        _sessions?.Add(key.Balancer, flow);
 
         // Opening a socket takes a while: the clock moves on, so expiry stays exact from now.
         _clock.Update();
@@ -143,6 +164,7 @@ internal sealed class UdpFlows
     {
         flow.Expiry.Cancel();
         _byKey.Remove(flow.Key);
+        _sessions?.Remove(flow.Key.Balancer);
         _slots[flow.Slot] = null;
         _freeSlots.Push(flow.Slot);
         _ = _epoll.Delete(flow.Fd);

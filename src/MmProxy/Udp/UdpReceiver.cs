@@ -1,4 +1,5 @@
 using System.Net;
+using MmProxy.Configuration;
 using MmProxy.Interop;
 using MmProxy.ProxyProtocol;
 
@@ -10,7 +11,10 @@ namespace MmProxy.Udp;
 /// the batch is grouped by flow and each flow's payloads leave with one sendmmsg (send() for a single
 /// one) on its connected socket, in arrival order, without copying. EAGAIN/ENOBUFS drops (the loop
 /// never waits for one flow); ECONNREFUSED (ICMP for an earlier datagram) is counted and the datagram
-/// retried once, and the flow lives on.
+/// retried once, and the flow lives on. Where the client is named depends on the listener's
+/// <see cref="UdpHeaderFormat"/>: a v2 header per datagram, on a v2-first session's first datagram
+/// only (later ones go to the sender's session), or an SPP header per datagram (kept on the flow
+/// for its replies).
 /// </summary>
 internal sealed class UdpReceiver : IDisposable
 {
@@ -24,6 +28,7 @@ internal sealed class UdpReceiver : IDisposable
     private readonly IPEndPoint _endPoint;
     private readonly UdpFlows _flows;
     private readonly UdpPeerFilter _peerFilter;
+    private readonly UdpHeaderFormat _format;
     private readonly DatagramBatch _received = new(BatchSize, MaxDatagramSize);
     private readonly ConnectedSendList _sends = new(BatchSize);
     private readonly UdpFlow?[] _flowOf = new UdpFlow?[BatchSize];
@@ -38,6 +43,7 @@ internal sealed class UdpReceiver : IDisposable
         _endPoint = endPoint;
         _flows = flows;
         _peerFilter = new UdpPeerFilter(listener.Subnets);
+        _format = listener.Options.UdpHeader;
     }
 
     public void Receive()
@@ -59,7 +65,7 @@ internal sealed class UdpReceiver : IDisposable
         }
 
         int n = received.Int;
-        _listener.Counters.OnReceived(n);
+        _listener.Counters.OnReceived(_format, n);
         long stamp = ++_batchStamp;
         int flows = 0;
         for (int i = 0; i < n; i++)
@@ -129,20 +135,46 @@ internal sealed class UdpReceiver : IDisposable
                 return null;
             }
 
-            UdpDatagram classified = UdpDatagramClassifier.Classify(_listener.Parser, _received.Datagram(index));
-            if (classified.Kind == UdpDatagramKind.Dropped)
+            ReadOnlySpan<byte> datagram = _received.Datagram(index);
+            UdpDatagram classified = UdpDatagramClassifier.Classify(_listener.Parser, _format, datagram);
+            UdpFlow? flow;
+            switch (classified.Kind)
             {
-                _listener.Report.Dropped(balancer, classified);
+                case UdpDatagramKind.Dropped:
+                    _listener.Report.Dropped(balancer, classified);
+                    return null;
+                case UdpDatagramKind.Headerless:
+                    flow = _flows.SessionOf(balancer);
+                    if (flow is null)
+                    {
+                        _listener.Report.NoSession(balancer);
+                        return null;
+                    }
+
+                    break;
+                default:
+                    flow = _flows.GetOrOpen(new UdpFlowKey(balancer, classified.Client), from);
+                    if (flow is null)
+                    {
+                        return null;
+                    }
+
+                    if (_format == UdpHeaderFormat.Spp)
+                    {
+                        flow.RememberReplyHeader(datagram[..classified.PayloadOffset]);
+                    }
+
+                    break;
+            }
+
+            _flows.Touch(flow);
+            if (_format == UdpHeaderFormat.V2First && classified.Kind != UdpDatagramKind.Headerless && classified.PayloadOffset == datagram.Length)
+            {
+                // Spectrum may send the session's header alone: it opens the session, nothing goes upstream.
                 return null;
             }
 
-            UdpFlow? flow = _flows.GetOrOpen(new UdpFlowKey(balancer, classified.Client), from);
-            if (flow is not null)
-            {
-                _payloadOffset[index] = classified.PayloadOffset;
-                _flows.Touch(flow);
-            }
-
+            _payloadOffset[index] = classified.PayloadOffset;
             return flow;
         }
 #pragma warning disable CA1031 // The last line of defence: one datagram must never take the loop down.

@@ -8,7 +8,8 @@ namespace MmProxy.Udp;
 /// whole batch leaves with one sendmmsg on the listener, so replies of many flows share one system
 /// call. ECONNREFUSED on a flow socket (ICMP for an earlier send) is counted; the flow lives on.
 /// A full listener send buffer drops the reply (counted as a failed reply): the loop never blocks.
-/// Replies to one load balancer of one size leave as one UDP GSO message (UDP_SEGMENT).
+/// Replies to one load balancer of one size leave as one UDP GSO message (UDP_SEGMENT). SPP flows'
+/// replies are received after 38 bytes of headroom, where the flow's SPP header goes: no copy of the payload.
 /// </summary>
 internal sealed class UdpReplies : IDisposable
 {
@@ -31,6 +32,7 @@ internal sealed class UdpReplies : IDisposable
     private readonly UdpFlow?[] _replyFlow = new UdpFlow?[BatchSize];
     private readonly int[] _runStart = new int[BatchSize];
     private readonly int[] _runCount = new int[BatchSize];
+    private readonly int _headroom;
     private bool _segmentation;
     private int _count;
 
@@ -40,6 +42,7 @@ internal sealed class UdpReplies : IDisposable
         _listenFd = listenFd;
         _flows = flows;
         _segmentation = listener.Options.UdpGso;
+        _headroom = listener.Options.UdpHeader == Configuration.UdpHeaderFormat.Spp ? ProxyProtocol.SppHeader.Length : 0;
     }
 
     public static bool IsUnreachable(Errno errno) => errno is Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH;
@@ -59,7 +62,7 @@ internal sealed class UdpReplies : IDisposable
             int want = Math.Min(BatchSize - first, budget);
             for (int k = 0; k < want; k++)
             {
-                _replies.ArmReceive(first + k, withName: false);
+                _replies.ArmReceive(first + k, withName: false, _headroom);
             }
 
             SysResult received = _replies.Receive(flow.Fd, first, want);
@@ -90,7 +93,7 @@ internal sealed class UdpReplies : IDisposable
             int n = received.Int;
             for (int k = 0; k < n; k++)
             {
-                _replies.ArmReply(first + k, flow.Balancer);
+                _replies.ArmReply(first + k, flow.Balancer, flow.ReplyHeader);
                 _replyFlow[first + k] = flow;
             }
 
@@ -139,7 +142,7 @@ internal sealed class UdpReplies : IDisposable
                 long bytes = 0;
                 for (int k = 0; k < sent.Int; k++)
                 {
-                    bytes += _replies.Length(next + k);
+                    bytes += _replies.Length(next + k) - _headroom;
                 }
 
                 _listener.Counters.OnReplies(sent.Int, bytes);
@@ -208,7 +211,7 @@ internal sealed class UdpReplies : IDisposable
                     long bytes = 0;
                     for (int k = _runStart[r]; k < _runStart[r] + _runCount[r]; k++)
                     {
-                        bytes += _replies.Length(k);
+                        bytes += _replies.Length(k) - _headroom;
                     }
 
                     _listener.Counters.OnReplies(_runCount[r], bytes);

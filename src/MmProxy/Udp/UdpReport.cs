@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using MmProxy.Configuration;
 using MmProxy.Diagnostics;
 using MmProxy.Interop;
 using MmProxy.ProxyProtocol;
@@ -27,8 +28,11 @@ internal sealed class UdpReport
     private readonly LogRateLimiter _send;
     private readonly LogRateLimiter _receive;
 
-    public UdpReport(UdpCounters counters, ILogger flowLog, TimeProvider time)
+    private readonly string _header;
+
+    public UdpReport(UdpCounters counters, ILogger flowLog, TimeProvider time, UdpHeaderFormat header = UdpHeaderFormat.V2)
     {
+        _header = UdpHeaderFormats.Name(header);
         _counters = counters;
         _log = flowLog;
         _drop = new LogRateLimiter(time, LogInterval);
@@ -65,6 +69,17 @@ internal sealed class UdpReport
         }
     }
 
+    /// <summary>v2-first: a headerless datagram from an endpoint without a session.</summary>
+    public void NoSession(in ProxyAddress balancer) => Dropped(balancer, UdpDatagram.Drop(UdpDropReason.NoSession));
+
+    public void SessionRetargeted(UdpFlow previous, in ProxyAddress client)
+    {
+        if (_log.IsEnabled(LogLevel.Debug))
+        {
+            UdpLog.SessionRetargeted(_log, new LoggedAddress(previous.Key.Balancer), new LoggedAddress(client), new LoggedAddress(previous.Key.Client), previous.ToUpstream, previous.ToClient);
+        }
+    }
+
     public void TableFull(in UdpFlowKey key, int maxFlows)
     {
         _counters.OnDropped(UdpDropReason.TableFull);
@@ -91,7 +106,7 @@ internal sealed class UdpReport
         _counters.OnFlowCreated();
         if (_log.IsEnabled(LogLevel.Debug))
         {
-            UdpLog.FlowCreated(_log, new LoggedAddress(flow.Key.Balancer), new LoggedAddress(flow.Key.Client), flow.Target, RawSocket.LocalEndPoint(flow.Fd));
+            UdpLog.FlowCreated(_log, _header, new LoggedAddress(flow.Key.Balancer), new LoggedAddress(flow.Key.Client), flow.Target, RawSocket.LocalEndPoint(flow.Fd));
         }
     }
 
@@ -163,6 +178,10 @@ internal sealed class UdpReport
         UdpDropReason.TruncatedHeader => "the datagram ends inside its PROXY v2 header",
         UdpDropReason.Version1 => "PROXY v1 header (UDP needs v2 with a DGRAM family)",
         UdpDropReason.StreamFamily => "PROXY v2 header with a STREAM family (UDP needs UDP4 or UDP6)",
+        UdpDropReason.NoSession => "no header and no v2-first session for this endpoint (its first datagram must carry the PROXY v2 header; the session may have expired, see --close-after)",
+        UdpDropReason.SppTooShort => "shorter than the 38-byte SPP header",
+        UdpDropReason.SppBadMagic => "no SPP header (the datagram does not start with the magic 0x56EC)",
+        UdpDropReason.V2OnSppListener => "a PROXY v2 header on an SPP listener (the load balancer sends v2: --udp-header v2 or v2-first)",
         _ => "PROXY v2 header with an unsupported family (UDP needs UDP4 or UDP6)",
     };
 }

@@ -70,6 +70,7 @@ public sealed class ReloadPlanTests
     [InlineData("tcp", "\"closeAfter\": \"5s\"")]
     [InlineData("tcp", "\"maxUdpFlows\": 10")]
     [InlineData("tcp", "\"udpGso\": false")]
+    [InlineData("tcp", "\"udpHeader\": \"spp\"")]
     [InlineData("udp", "\"spliceThreshold\": 0")]
     [InlineData("udp", "\"pipeSize\": 262144")]
     [InlineData("udp", "\"connectTimeout\": \"1s\"")]
@@ -87,6 +88,7 @@ public sealed class ReloadPlanTests
     [InlineData("\"closeAfter\": \"5s\"")]
     [InlineData("\"maxUdpFlows\": 10")]
     [InlineData("\"udpGso\": false")]
+    [InlineData("\"udpHeader\": \"v2-first\"")]
     [InlineData("\"maxHeaderSize\": 1024")]
     public void A_udp_setting_reopens_a_udp_listener(string field)
     {

@@ -21,6 +21,7 @@ internal sealed class ProxyOptionsBuilder
     public int MaxUdpFlows { get; set; } = Defaults.MaxUdpFlows;
     public uint Mark { get; set; }
     public bool UdpGso { get; set; } = true;
+    public UdpHeaderFormat UdpHeader { get; set; }
 
     public ProxyOptions Build() => new()
     {
@@ -35,6 +36,7 @@ internal sealed class ProxyOptionsBuilder
         PipeSize = PipeSize,
         CloseAfter = CloseAfter,
         MaxUdpFlows = MaxUdpFlows,
+        UdpHeader = UdpHeader,
         Mark = Mark,
         UdpGso = UdpGso,
         Verbosity = Verbosity.StateChanges,

@@ -13,7 +13,7 @@ public sealed class UdpDatagramClassifierTests
     private static readonly ProxyAddress Server6 = ProxyAddress.FromIPEndPoint(IPEndPoint.Parse("[2001:db8::1]:53"));
     private static readonly byte[] Payload = Encoding.ASCII.GetBytes("payload");
 
-    private static UdpDatagram Classify(byte[] datagram) => UdpDatagramClassifier.Classify(ProxyHeaderParser.Default, datagram);
+    private static UdpDatagram Classify(byte[] datagram) => UdpDatagramClassifier.ClassifyV2(ProxyHeaderParser.Default, datagram);
 
     private static byte[] Concat(byte[] header, byte[] payload) => [.. header, .. payload];
 

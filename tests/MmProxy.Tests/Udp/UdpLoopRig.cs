@@ -62,6 +62,7 @@ internal sealed class UdpLoopRig : IAsyncDisposable
     /// <param name="bindUpstream">False: nothing listens on the target port (ICMP port unreachable).</param>
     /// <param name="subnets">Allowed senders; null: everyone.</param>
     /// <param name="gso">UDP GSO for replies.</param>
+    /// <param name="header">--udp-header.</param>
     public static UdpLoopRig Start(
         TimeProvider? time = null,
         TimeSpan? closeAfter = null,
@@ -69,7 +70,8 @@ internal sealed class UdpLoopRig : IAsyncDisposable
         int loops = 1,
         bool bindUpstream = true,
         AllowedSubnets? subnets = null,
-        bool gso = true)
+        bool gso = true,
+        UdpHeaderFormat header = UdpHeaderFormat.V2)
     {
         Socket? upstream = null;
         int port;
@@ -91,6 +93,7 @@ internal sealed class UdpLoopRig : IAsyncDisposable
             CloseAfter = closeAfter ?? TimeSpan.FromMinutes(5),
             MaxUdpFlows = maxFlows,
             UdpGso = gso,
+            UdpHeader = header,
         }.Build();
         UdpListener? listener = UdpListener.Open(new IPEndPoint(IPAddress.Loopback, 0), loops, out string? error);
         if (listener is null)

@@ -98,6 +98,7 @@ internal static partial class ConfigFileLoader
         "listeners[]" or "$" or "$.listeners" => "expected \"listeners\": [ {...}, ... ]",
         _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is IntegerSetting => "expected an integer (no quotes)",
         _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is SwitchSetting => "expected true or false (no quotes)",
+        _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is ChoiceSetting choice => "expected a string: " + choice.Expected,
         _ => "see the README section \"Configuration file\"",
     };
 

@@ -160,9 +160,15 @@ internal static class ConfigValidator
                 return null;
             }
 
-            if (protocol == TransportProtocol.Tcp && (d.CloseAfter is not null || d.MaxUdpFlows is not null || d.UdpGso is not null))
+            string udpHeader = ListenerSettings.UdpHeader.Default;
+            if (d.UdpHeader is { } header && !ListenerSettings.UdpHeader.TryParse(header, out udpHeader))
             {
-                warnings.Add($"{source}: {ConfigErrors.Label(index, name)}: \"closeAfter\", \"maxUdpFlows\" and \"udpGso\" apply to UDP listeners only; ignored for this TCP listener");
+                return Fail(ListenerSettings.UdpHeader.Field, $"\"{ConfigErrors.Printable(header)}\" is not {ListenerSettings.UdpHeader.Expected}");
+            }
+
+            if (protocol == TransportProtocol.Tcp && (d.CloseAfter is not null || d.MaxUdpFlows is not null || d.UdpGso is not null || d.UdpHeader is not null))
+            {
+                warnings.Add($"{source}: {ConfigErrors.Label(index, name)}: \"closeAfter\", \"maxUdpFlows\", \"udpHeader\" and \"udpGso\" apply to UDP listeners only; ignored for this TCP listener");
             }
 
             return new ListenerConfig
@@ -193,6 +199,7 @@ internal static class ConfigValidator
                     SpliceThreshold = (int)spliceThreshold,
                     PipeSize = (int)pipeSize,
                     UdpGso = d.UdpGso ?? ListenerSettings.UdpGso.Default,
+                    UdpHeader = UdpHeaderFormats.Parse(udpHeader),
                 },
             };
         }

@@ -27,4 +27,5 @@ internal sealed class ListenerDocument
     public long? SpliceThreshold { get; set; }
     public long? PipeSize { get; set; }
     public bool? UdpGso { get; set; }
+    public string? UdpHeader { get; set; }
 }

@@ -42,7 +42,7 @@ internal sealed class ListenerUnit
         var defaults = new ProxyOptions();
         ProxyOptions common = o with { AllowedSubnetsPath = null, Verbosity = defaults.Verbosity, LogFormat = defaults.LogFormat };
         return o.Protocol == TransportProtocol.Tcp
-            ? common with { CloseAfter = defaults.CloseAfter, MaxUdpFlows = defaults.MaxUdpFlows, UdpGso = defaults.UdpGso }
+            ? common with { CloseAfter = defaults.CloseAfter, MaxUdpFlows = defaults.MaxUdpFlows, UdpGso = defaults.UdpGso, UdpHeader = defaults.UdpHeader }
             : common with
             {
                 HeaderTimeout = defaults.HeaderTimeout,

@@ -57,6 +57,13 @@ internal static class ListenerSettings
         "Listen backlog (default: the kernel maximum, net.core.somaxconn)",
         defaultValue: null, min: 1, max: int.MaxValue);
 
+    public static readonly ChoiceSetting UdpHeader = new(
+        "--udp-header", "udpHeader",
+        "UDP: how the load balancer carries the client: v2 = a PROXY v2 header on every datagram (dnsdist, caddy-l4, udppp); "
+            + "v2-first = on the first datagram of a session only (Cloudflare Spectrum \"PROXY protocol v2\" for UDP, frp); "
+            + "spp = a Simple Proxy Protocol header on every datagram, and on every reply (Spectrum \"Simple Proxy Protocol\", Tencent EdgeOne)",
+        UdpHeaderFormats.Names, "v2");
+
     /// <summary>Measurements (README, "Measurement options"): the copy/splice switch of the TCP relay.</summary>
     public static readonly IntegerSetting SpliceThreshold = new(
         "--splice-threshold", [], "spliceThreshold", "BYTES",
@@ -78,7 +85,7 @@ internal static class ListenerSettings
     /// <summary>Every tunable, in --help order.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
-        Listeners, Mark, CloseAfter, MaxUdpFlows, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
+        Listeners, Mark, CloseAfter, MaxUdpFlows, UdpHeader, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
         SpliceThreshold, PipeSize, UdpGso,
     ];
 

@@ -56,8 +56,10 @@ internal sealed class ProxyMetrics : IDisposable
             "UDP flows created");
         Meter.CreateObservableCounter("mmproxy.udp.flows.expired", () => Udp(s => s.FlowsExpired), "{flow}",
             "UDP flows closed after --close-after without traffic");
-        Meter.CreateObservableCounter("mmproxy.udp.datagrams.dropped", UdpDropped, "{datagram}",
+        Meter.CreateObservableCounter("mmproxy.udp.datagrams.dropped", () => UdpLabelled(s => s.DroppedByReason, "reason"), "{datagram}",
             "UDP datagrams not forwarded, by reason");
+        Meter.CreateObservableCounter("mmproxy.udp.datagrams.received", () => UdpLabelled(s => s.ReceivedByHeader, "header"), "{datagram}",
+            "UDP datagrams received from load balancers, by the listener's header format (--udp-header)");
         Meter.CreateObservableCounter("mmproxy.udp.datagrams", () => UdpPair(s => s.DatagramsToUpstream, s => s.DatagramsToClient), "{datagram}",
             "UDP datagrams relayed, by direction");
         Meter.CreateObservableCounter("mmproxy.udp.bytes", () => UdpPair(s => s.BytesToUpstream, s => s.BytesToClient), "By",
@@ -137,7 +139,8 @@ internal sealed class ProxyMetrics : IDisposable
         ];
     }
 
-    private IEnumerable<Measurement<long>> UdpDropped()
+    /// <summary>One measurement per entry of a labelled list of the snapshot (drops by reason, datagrams by header).</summary>
+    private IEnumerable<Measurement<long>> UdpLabelled(Func<UdpMetricsSnapshot, IReadOnlyList<KeyValuePair<string, long>>> read, string tag)
     {
         if (UdpSource is not { } source)
         {
@@ -145,9 +148,9 @@ internal sealed class ProxyMetrics : IDisposable
         }
 
         var measurements = new List<Measurement<long>>();
-        foreach (KeyValuePair<string, long> dropped in source().DroppedByReason)
+        foreach (KeyValuePair<string, long> entry in read(source()))
         {
-            measurements.Add(new(dropped.Value, Tag("reason", dropped.Key)));
+            measurements.Add(new(entry.Value, Tag(tag, entry.Key)));
         }
 
         return measurements;

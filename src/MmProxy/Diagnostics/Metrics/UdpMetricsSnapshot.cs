@@ -12,4 +12,5 @@ internal readonly record struct UdpMetricsSnapshot(
     long DatagramsToClient,
     long BytesToUpstream,
     long BytesToClient,
-    IReadOnlyList<KeyValuePair<string, long>> DroppedByReason);
+    IReadOnlyList<KeyValuePair<string, long>> DroppedByReason,
+    IReadOnlyList<KeyValuePair<string, long>> ReceivedByHeader);

@@ -1,3 +1,4 @@
+using MmProxy.Configuration;
 using MmProxy.Udp;
 
 namespace MmProxy.Diagnostics.Metrics;
@@ -21,8 +22,14 @@ internal static class UdpMetricsSource
                 dropped.Add(new(label, counters.Dropped(reason)));
             }
 
+            var received = new List<KeyValuePair<string, long>>(UdpHeaderFormats.Names.Count);
+            for (int i = 0; i < UdpHeaderFormats.Names.Count; i++)
+            {
+                received.Add(new(UdpHeaderFormats.Names[i], counters.ReceivedBy((UdpHeaderFormat)i)));
+            }
+
             return new UdpMetricsSnapshot(activeFlows(), counters.FlowsCreated, counters.FlowsExpired,
-                counters.Forwarded, counters.Replies, counters.BytesForwarded, counters.ReplyBytes, dropped);
+                counters.Forwarded, counters.Replies, counters.BytesForwarded, counters.ReplyBytes, dropped, received);
         };
     }
 

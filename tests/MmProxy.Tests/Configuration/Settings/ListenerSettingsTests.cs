@@ -77,6 +77,36 @@ public sealed class ListenerSettingsTests
         Assert.Equal(new ProxyOptions { Protocol = TransportProtocol.Udp }, fromFlags);
     }
 
+    [Theory]
+    [InlineData("v2", (int)UdpHeaderFormat.V2)]
+    [InlineData("v2-first", (int)UdpHeaderFormat.V2First)]
+    [InlineData("SPP", (int)UdpHeaderFormat.Spp)]
+    public void The_udp_header_format_reads_the_same_from_the_flag_and_the_field(string name, int format)
+    {
+        var expected = (UdpHeaderFormat)format;
+        var cli = new ProxyCommandLine();
+        ParseResult parsed = CommandLineApp.Parse(CommandLineApp.CreateRootCommand(cli), ["-p", "udp", "--udp-header", name]);
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(expected, cli.ToProxyOptions(parsed).UdpHeader);
+        ConfigLoadResult file = ParseField("udpHeader", $"\"{name}\"");
+        Assert.True(file.Succeeded, file.Error);
+        Assert.Equal(expected, Assert.Single(file.Config!.Units()).Options.UdpHeader);
+    }
+
+    [Fact]
+    public void An_unknown_udp_header_format_is_refused_with_the_choices_by_flag_and_field()
+    {
+        ParseError flagError = Assert.Single(ParseFlags("--udp-header", "v3").Errors);
+        Assert.Contains("one of v2, v2-first, spp", flagError.Message, StringComparison.Ordinal);
+        foreach (string json in new[] { "\"v3\"", "2" })
+        {
+            string? fieldError = ParseField("udpHeader", json).Error;
+            Assert.NotNull(fieldError);
+            Assert.Contains("\"udpHeader\"", fieldError, StringComparison.Ordinal);
+            Assert.Contains("one of v2, v2-first, spp", fieldError, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Measurement_options_parse_but_stay_out_of_help()
     {

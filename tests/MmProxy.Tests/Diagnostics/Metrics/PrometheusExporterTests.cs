@@ -77,7 +77,7 @@ public sealed class PrometheusExporterTests
         using var exporter = new PrometheusExporter(metrics.Meter);
         Assert.DoesNotContain(Lines(exporter.Scrape()), l => l.StartsWith("mmproxy_udp_flows_created_total ", StringComparison.Ordinal));
 
-        metrics.UdpSource = () => new UdpMetricsSnapshot(2, 7, 5, 100, 90, 6400, 5000, [new("table_full", 3)]);
+        metrics.UdpSource = () => new UdpMetricsSnapshot(2, 7, 5, 100, 90, 6400, 5000, [new("table_full", 3)], [new("v2", 100)]);
         string[] lines = Lines(exporter.Scrape());
         Assert.Contains("mmproxy_udp_flows_active 2", lines);
         Assert.Contains("mmproxy_udp_flows_created_total 7", lines);
