@@ -16,12 +16,17 @@ public sealed class AllocationTests
         Convert.ToHexString(V2Raw.Build(0x21, 0x11, V2Raw.IPv4Block())),
         Convert.ToHexString(V2Raw.Build(0x21, 0x22, V2Raw.IPv6Block())),
         Convert.ToHexString(V2Raw.Build(0x20, 0x00)),
+        Convert.ToHexString(V2Raw.Build(0x20, 0x11, V2Raw.IPv4Block())),
+        Convert.ToHexString(V2Raw.Build(0x20, 0x13, Bytes.Hex("01 0005"))),
+        Convert.ToHexString(V2Raw.Build(0x21, 0x00)),
         // Invalid and incomplete inputs must not allocate either (a hostile client sends many).
         "GET / HTTP/1.1\r\n",
         "PROXY TCP4 192.168.0.1 192.168.0.11 65536 443\r\n",
         "PROXY TCP4 192.168.0.1 192.168.0",
         Convert.ToHexString(V2Raw.Build(0x21, 0x11, V2Raw.IPv4Block(), V2Raw.Tlv(0x01, 0, 0))[..27]),
         Convert.ToHexString(V2Raw.Build(0x21, 0x11, V2Raw.IPv4Block(), Bytes.Hex("01 0009"))),
+        Convert.ToHexString(V2Raw.Build(0x20, 0x11, V2Raw.IPv4Block(), Bytes.Hex("01 0009"))),
+        Convert.ToHexString(V2Raw.Build(0x20, 0x00, Bytes.Hex("01 00"))),
     ];
 
     [Theory]

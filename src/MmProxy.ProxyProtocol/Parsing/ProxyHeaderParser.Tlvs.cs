@@ -57,15 +57,15 @@ public sealed partial class ProxyHeaderParser
         return ProxyParseError.None;
     }
 
+    // Only the types the spec defines have rules. 0xE0-0xEF (custom, where the cloud vendors' TLVs
+    // live) and 0xF0-0xF7 (experimental) belong to applications (spec 2.2.8): any length, zero
+    // included, is valid, and ProxyTlv decodes a vendor layout only when it matches.
     private static ProxyParseError ValidateTlvValue(ProxyTlvType type, ReadOnlySpan<byte> value) => type switch
     {
         ProxyTlvType.Crc32C when value.Length != 4 => ProxyParseError.Crc32CBadLength,
         ProxyTlvType.UniqueId when value.Length > ProxyTlv.MaxUniqueIdLength => ProxyParseError.UniqueIdTooLong,
         ProxyTlvType.Ssl when value.Length < SslFixedLength => ProxyParseError.SslTlvTooShort,
         ProxyTlvType.Ssl when TlvScanner.Scan(value[SslFixedLength..], out _) != ProxyParseError.None => ProxyParseError.SslSubTlvMalformed,
-        ProxyTlvType.Aws when value.IsEmpty => ProxyParseError.AwsTlvMalformed,
-        ProxyTlvType.Azure when value.IsEmpty || (value[0] == ProxyTlv.VendorSubtypeId && value.Length != 5) => ProxyParseError.AzureTlvMalformed,
-        ProxyTlvType.Gcp when value.Length != 8 => ProxyParseError.GcpTlvMalformed,
         _ => ProxyParseError.None,
     };
 

@@ -96,26 +96,26 @@ public sealed partial class ProxyHeaderParser
         }
 
         ProxyFamily family = ToFamily(familyByte);
-
-        // LOCAL: the receiver ignores the family, addresses and whatever follows (spec 2.2). UNSPEC
-        // with PROXY: no address; its body has no defined layout, so it is skipped too. An undefined
-        // family byte under LOCAL is reported as Unspec.
-        if (!isProxy || addressLength == 0)
+        ReadOnlySpan<byte> header = data[..total];
+        if (!isProxy)
         {
-            return ProxyParseResult.Complete(new ProxyHeader
-            {
-                Version = ProxyVersion.V2,
-                Command = isProxy ? ProxyCommand.Proxy : ProxyCommand.Local,
-                Family = family,
-                Length = total,
-            });
+            // LOCAL: the addresses are discarded (spec 2.2), the TLVs after them are read as in any
+            // header. Where the family byte gives no address block length, or the body is shorter
+            // than that block, the TLVs cannot be located: the body is skipped, as HAProxy skips
+            // every LOCAL body.
+            return addressLength < 0 || bodyLength < addressLength
+                ? ProxyParseResult.Complete(new ProxyHeader { Version = ProxyVersion.V2, Command = ProxyCommand.Local, Family = family, Length = total })
+                : CompleteV2(header, V2PreambleLength + addressLength, ProxyCommand.Local, family, default, default);
         }
 
-        ReadOnlySpan<byte> header = data[..total];
         ReadOnlySpan<byte> addresses = header.Slice(V2PreambleLength, addressLength);
         ProxyAddress source, destination;
         switch (addressLength)
         {
+            case 0:
+                // UNSPEC: no address ("the receiver should ignore address information"); TLVs follow the preamble.
+                source = destination = default;
+                break;
             case 12:
                 source = ProxyAddress.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(addresses), BinaryPrimitives.ReadUInt16BigEndian(addresses[8..]));
                 destination = ProxyAddress.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(addresses[4..]), BinaryPrimitives.ReadUInt16BigEndian(addresses[10..]));
@@ -136,7 +136,12 @@ public sealed partial class ProxyHeaderParser
                 break;
         }
 
-        int tlvStart = V2PreambleLength + addressLength;
+        return CompleteV2(header, V2PreambleLength + addressLength, ProxyCommand.Proxy, family, source, destination);
+    }
+
+    private static ProxyParseResult CompleteV2(
+        ReadOnlySpan<byte> header, int tlvStart, ProxyCommand command, ProxyFamily family, ProxyAddress source, ProxyAddress destination)
+    {
         ProxyParseError tlvError = ValidateTlvs(header, tlvStart, out int tlvCount, out int crcValueOffset);
         if (tlvError != ProxyParseError.None)
         {
@@ -146,11 +151,11 @@ public sealed partial class ProxyHeaderParser
         return ProxyParseResult.Complete(new ProxyHeader
         {
             Version = ProxyVersion.V2,
-            Command = ProxyCommand.Proxy,
+            Command = command,
             Family = family,
             Source = source,
             Destination = destination,
-            Length = total,
+            Length = header.Length,
             Tlvs = tlvCount == 0 ? [] : DecodeTlvs(header[tlvStart..], tlvCount),
             HasCrc32C = crcValueOffset >= 0,
         });

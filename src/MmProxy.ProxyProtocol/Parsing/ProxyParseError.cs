@@ -38,7 +38,4 @@ public enum ProxyParseError : byte
     UniqueIdTooLong,
     SslTlvTooShort,
     SslSubTlvMalformed,
-    AwsTlvMalformed,
-    AzureTlvMalformed,
-    GcpTlvMalformed,
 }

@@ -34,9 +34,6 @@ public static class ProxyParseErrorExtensions
         ProxyParseError.UniqueIdTooLong => "v2: UNIQUE_ID TLV longer than 128 bytes",
         ProxyParseError.SslTlvTooShort => "v2: SSL TLV shorter than 5 bytes",
         ProxyParseError.SslSubTlvMalformed => "v2: SSL sub-TLV overruns the SSL TLV or stray bytes",
-        ProxyParseError.AwsTlvMalformed => "v2: AWS TLV without subtype",
-        ProxyParseError.AzureTlvMalformed => "v2: Azure TLV malformed (private link id must be 4 bytes)",
-        ProxyParseError.GcpTlvMalformed => "v2: GCP TLV malformed (PSC connection id must be 8 bytes)",
         _ => "unknown error",
     };
 }

@@ -5,7 +5,7 @@ namespace MmProxy.ProxyProtocol;
 
 /// <summary>
 /// One v2 TLV: its type, its raw value, and decoded views for the known types (null when the type
-/// does not have that field). SSL TLVs also expose their sub-TLVs.
+/// does not have that field, or its value does not have the layout). SSL TLVs also expose their sub-TLVs.
 /// </summary>
 public sealed class ProxyTlv
 {
@@ -64,17 +64,17 @@ public sealed class ProxyTlv
     /// <summary>First value byte of the AWS and Azure TLVs.</summary>
     public byte? VendorSubtype => Type is ProxyTlvType.Aws or ProxyTlvType.Azure && Value.Length >= 1 ? Value.Span[0] : null;
 
-    /// <summary>AWS (0xEA) subtype 0x01: the VPC endpoint id.</summary>
-    public string? AwsVpcEndpointId => Type == ProxyTlvType.Aws && VendorSubtype == VendorSubtypeId
+    /// <summary>AWS (0xEA) subtype 0x01: the VPC endpoint id (visible US-ASCII, at least one byte); null otherwise.</summary>
+    public string? AwsVpcEndpointId => Type == ProxyTlvType.Aws && VendorSubtype == VendorSubtypeId && IsVisibleAscii(Value.Span[1..])
         ? Encoding.ASCII.GetString(Value.Span[1..])
         : null;
 
-    /// <summary>Azure (0xEE) subtype 0x01: the private link id (little-endian on the wire).</summary>
+    /// <summary>Azure (0xEE) subtype 0x01: the private link id (little-endian on the wire), exactly 5 bytes; null otherwise.</summary>
     public uint? AzurePrivateLinkId => Type == ProxyTlvType.Azure && VendorSubtype == VendorSubtypeId && Value.Length == 5
         ? BinaryPrimitives.ReadUInt32LittleEndian(Value.Span[1..])
         : null;
 
-    /// <summary>GCP (0xE0): the Private Service Connect connection id (big-endian).</summary>
+    /// <summary>GCP (0xE0): the Private Service Connect connection id (big-endian), exactly 8 bytes; null otherwise.</summary>
     public ulong? GcpPscConnectionId => Type == ProxyTlvType.Gcp && Value.Length == 8 ? BinaryPrimitives.ReadUInt64BigEndian(Value.Span) : null;
 
     public static ProxyTlv Alpn(string protocol) => FromText(ProxyTlvType.Alpn, protocol);
@@ -172,6 +172,26 @@ public sealed class ProxyTlv
     }
 
     public override string ToString() => $"{Name}(0x{(byte)Type:X2}, {Value.Length} bytes)";
+
+    // The vendor TLVs sit in the custom range (spec 2.2.8), where anything may appear: a view is
+    // given only for the vendor's own layout.
+    private static bool IsVisibleAscii(ReadOnlySpan<byte> text)
+    {
+        if (text.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (byte b in text)
+        {
+            if (b is < 0x21 or > 0x7E)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static ProxyTlv[] DecodeSubTlvs(ReadOnlyMemory<byte> value)
     {

@@ -52,8 +52,8 @@ public sealed class RoundTripPropertyTests
                 g =>
                 {
                     ProxyHeader h = ProxyHeaderParser.Default.Parse(g.Bytes).Header;
-                    bool hasBody = h.Version == ProxyVersion.V1 || (h.Command == ProxyCommand.Proxy && h.Family != ProxyFamily.Unspec);
-                    if (!hasBody)
+                    // LOCAL discards the addresses it carried, so it cannot be rewritten byte for byte.
+                    if (h.Command == ProxyCommand.Local)
                     {
                         return true;
                     }

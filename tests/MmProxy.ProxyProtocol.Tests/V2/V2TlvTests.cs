@@ -111,59 +111,6 @@ public sealed class V2TlvTests
     }
 
     [Fact]
-    public void Aws_vpc_endpoint_id()
-    {
-        ProxyTlv tlv = ParseWith(V2Raw.Tlv(0xEA, Bytes.Concat([0x01], Bytes.Ascii("vpce-08d2bf15fac5001c9")))).Tlvs.Single();
-        Assert.Equal("AWS", tlv.Name);
-        Assert.Equal((byte)0x01, tlv.VendorSubtype);
-        Assert.Equal("vpce-08d2bf15fac5001c9", tlv.AwsVpcEndpointId);
-        Assert.Equal("vpce-08d2bf15fac5001c9", tlv.Text);
-    }
-
-    [Fact]
-    public void Aws_other_subtypes_are_kept_raw()
-    {
-        ProxyTlv tlv = ParseWith(V2Raw.Tlv(0xEA, 0x02, 0xAB)).Tlvs.Single();
-        Assert.Equal((byte)0x02, tlv.VendorSubtype);
-        Assert.Null(tlv.AwsVpcEndpointId);
-    }
-
-    [Fact]
-    public void Aws_without_subtype_is_invalid() => InvalidWith(ProxyParseError.AwsTlvMalformed, V2Raw.Tlv(0xEA));
-
-    [Fact]
-    public void Azure_private_link_id_is_little_endian()
-    {
-        ProxyTlv tlv = ParseWith(V2Raw.Tlv(0xEE, 0x01, 0x78, 0x56, 0x34, 0x12)).Tlvs.Single();
-        Assert.Equal("AZURE", tlv.Name);
-        Assert.Equal(0x12345678u, tlv.AzurePrivateLinkId);
-    }
-
-    [Fact]
-    public void Azure_malformed_is_invalid()
-    {
-        InvalidWith(ProxyParseError.AzureTlvMalformed, V2Raw.Tlv(0xEE));
-        InvalidWith(ProxyParseError.AzureTlvMalformed, V2Raw.Tlv(0xEE, 0x01, 1, 2, 3));
-        InvalidWith(ProxyParseError.AzureTlvMalformed, V2Raw.Tlv(0xEE, 0x01, 1, 2, 3, 4, 5));
-        Assert.Null(ParseWith(V2Raw.Tlv(0xEE, 0x02, 1)).Tlvs.Single().AzurePrivateLinkId);
-    }
-
-    [Fact]
-    public void Gcp_psc_connection_id_is_big_endian()
-    {
-        ProxyTlv tlv = ParseWith(V2Raw.Tlv(0xE0, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08)).Tlvs.Single();
-        Assert.Equal("GCP", tlv.Name);
-        Assert.Equal(0x0102030405060708ul, tlv.GcpPscConnectionId);
-    }
-
-    [Fact]
-    public void Gcp_wrong_length_is_invalid()
-    {
-        InvalidWith(ProxyParseError.GcpTlvMalformed, V2Raw.Tlv(0xE0, new byte[7]));
-        InvalidWith(ProxyParseError.GcpTlvMalformed, V2Raw.Tlv(0xE0, new byte[9]));
-    }
-
-    [Fact]
     public void Tlv_overrunning_the_header_is_invalid()
     {
         InvalidWith(ProxyParseError.TlvOverrun, Bytes.Hex("01 0003 6832"));
