@@ -3,8 +3,9 @@ using System.CommandLine;
 namespace MmProxy.Inspect;
 
 /// <summary>
-/// <c>mmproxy inspect</c>: decodes one captured PROXY protocol header (raw bytes on stdin, --hex or
-/// --file) and prints it as a JSON object. Exit: 0 valid, 1 invalid, 2 usage error, 3 incomplete.
+/// <c>mmproxy inspect</c>: decodes one captured PROXY protocol (v1, v2) or SPP header (raw bytes on
+/// stdin, --hex or --file) and prints it as a JSON object naming the format. Exit: 0 valid,
+/// 1 invalid, 2 usage error, 3 incomplete.
 /// </summary>
 internal static class InspectCommand
 {
@@ -24,7 +25,8 @@ internal static class InspectCommand
         };
         var command = new Command(
             "inspect",
-            "Decode a captured PROXY protocol header (v1 or v2, with TLVs) and print it as JSON. " +
+            "Decode a captured PROXY protocol header (v1, or v2 with its TLVs) or Cloudflare SPP header " +
+            "(38 bytes, magic 0x56EC) and print it as JSON, with the format it found. " +
             "Exit status: 0 valid, 1 invalid, 2 usage error, 3 incomplete (more bytes needed).");
         command.Options.Add(hex);
         command.Options.Add(file);

@@ -8,7 +8,10 @@ namespace MmProxy.Inspect;
 
 /// <summary>
 /// The JSON output of <c>mmproxy inspect</c>, written with Utf8JsonWriter (no reflection: trim/AOT safe).
-/// Keys: version, command, family, source, destination, headerLength, payloadLength, tlvs, crc32c.
+/// Every object starts with "format" ("PROXY v1", "PROXY v2", "SPP"; null in an error about input of
+/// no known format). PROXY: format, version, command, family, source, destination, headerLength,
+/// payloadLength, tlvs, crc32c. SPP: format, client, proxy, headerLength, payloadLength. Errors:
+/// format, error.
 /// </summary>
 internal static class InspectJson
 {
@@ -22,6 +25,7 @@ internal static class InspectJson
     public static string Header(ProxyHeader header, int payloadLength) => Write(writer =>
     {
         writer.WriteStartObject();
+        writer.WriteString("format", InspectFormat.Of(header));
         writer.WriteNumber("version", (int)header.Version);
         writer.WriteString("command", header.Command == ProxyCommand.Local ? "LOCAL" : "PROXY");
         writer.WriteString("family", FamilyName(header.Family));
@@ -40,9 +44,21 @@ internal static class InspectJson
         writer.WriteEndObject();
     });
 
-    public static string Error(string reason) => Write(writer =>
+    public static string Spp(SppHeader header, int payloadLength) => Write(writer =>
     {
         writer.WriteStartObject();
+        writer.WriteString("format", InspectFormat.Spp);
+        writer.WriteString("client", header.Client.ToString());
+        writer.WriteString("proxy", header.Proxy.ToString());
+        writer.WriteNumber("headerLength", SppHeader.Length);
+        writer.WriteNumber("payloadLength", payloadLength);
+        writer.WriteEndObject();
+    });
+
+    public static string Error(string? format, string reason) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("format", format);
         writer.WriteString("error", reason);
         writer.WriteEndObject();
     });

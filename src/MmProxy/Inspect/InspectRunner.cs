@@ -69,23 +69,51 @@ internal static class InspectRunner
         }
 
         ProxyParseResult result = parser.Parse(input);
-        switch (result.Status)
+        if (result.Status == ProxyParseStatus.Complete)
         {
-            case ProxyParseStatus.Complete:
-                stdout.WriteLine(InspectJson.Header(result.Header, input.Length - result.BytesConsumed));
-                return InspectExitCodes.Valid;
-            case ProxyParseStatus.Invalid:
-                string reason = result.Error.ToMessage();
-                stdout.WriteLine(InspectJson.Error(reason));
-                stderr.WriteLine("mmproxy inspect: invalid header: " + reason);
-                return InspectExitCodes.Invalid;
-            default:
-                const string Incomplete = "incomplete header: more bytes needed";
-                stdout.WriteLine(InspectJson.Error(Incomplete));
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mmproxy inspect: {Incomplete} (got {input.Length} bytes)"));
-                return InspectExitCodes.Incomplete;
+            stdout.WriteLine(InspectJson.Header(result.Header, input.Length - result.BytesConsumed));
+            return InspectExitCodes.Valid;
         }
+
+        if (result.Error == ProxyParseError.NotProxyProtocol && InspectFormat.StartsWithSppMagic(input))
+        {
+            SppParseResult spp = SppCodec.Parse(input);
+            if (spp.IsValid)
+            {
+                stdout.WriteLine(InspectJson.Spp(spp.Header, input.Length - SppHeader.Length));
+                return InspectExitCodes.Valid;
+            }
+
+            // With the magic, the only failure left is a header cut short.
+            return Incomplete(stdout, stderr, InspectFormat.Spp, input.Length);
+        }
+
+        string? format = InspectFormat.Of(result, input);
+        if (result.Status == ProxyParseStatus.NeedMore)
+        {
+            return Incomplete(stdout, stderr, format, input.Length);
+        }
+
+        // The library's wording names PROXY only; inspect also knows SPP.
+        string reason = result.Error == ProxyParseError.NotProxyProtocol
+            ? "not a PROXY protocol or SPP header"
+            : result.Error.ToMessage();
+        stdout.WriteLine(InspectJson.Error(format, reason));
+        stderr.WriteLine($"mmproxy inspect: invalid {Named(format)}header: {reason}");
+        return InspectExitCodes.Invalid;
     }
+
+    private static int Incomplete(TextWriter stdout, TextWriter stderr, string? format, int length)
+    {
+        const string Reason = "incomplete header: more bytes needed";
+        stdout.WriteLine(InspectJson.Error(format, Reason));
+        stderr.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"mmproxy inspect: incomplete {Named(format)}header: more bytes needed (got {length} bytes)"));
+        return InspectExitCodes.Incomplete;
+    }
+
+    private static string Named(string? format) => format is null ? string.Empty : format + " ";
 
     private static int Usage(TextWriter stderr, string message)
     {

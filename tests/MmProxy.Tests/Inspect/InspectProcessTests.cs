@@ -65,6 +65,7 @@ public sealed class InspectProcessTests
         Assert.True(o.ExitCode == 0, o.ToString());
         JsonElement json = o.Json();
         Assert.Equal(InspectSamples.HeaderKeys, json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("PROXY v1", json.GetProperty("format").GetString());
         Assert.Equal(1, json.GetProperty("version").GetInt32());
         Assert.Equal("PROXY", json.GetProperty("command").GetString());
         Assert.Equal("TCP4", json.GetProperty("family").GetString());
@@ -91,6 +92,18 @@ public sealed class InspectProcessTests
         Assert.Equal("TLSv1.3", ssl.GetProperty("subTlvs")[0].GetProperty("value").GetString());
         JsonElement aws = json.GetProperty("tlvs").EnumerateArray().Single(t => t.GetProperty("type").GetInt32() == 0xEA);
         Assert.Equal("vpce-08d2bf15fac5001c9", aws.GetProperty("vpcEndpointId").GetString());
+    }
+
+    [Fact]
+    public async Task Hex_spp_exits_0_and_names_the_format()
+    {
+        Outcome o = await RunAsync(null, "--hex", InspectSamples.Hex(InspectSamples.SppIPv4WithPayload));
+        Assert.True(o.ExitCode == 0, o.ToString());
+        JsonElement json = o.Json();
+        Assert.Equal(InspectSamples.SppKeys, json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("SPP", json.GetProperty("format").GetString());
+        Assert.Equal("192.0.2.10:40000", json.GetProperty("client").GetString());
+        Assert.Equal(4, json.GetProperty("payloadLength").GetInt32());
     }
 
     [Fact]

@@ -6,29 +6,14 @@ namespace MmProxy.Tests.Inspect;
 
 public sealed class InspectRunnerTests
 {
-    private sealed record Outcome(int ExitCode, string Stdout, string Stderr)
-    {
-        public JsonElement Json()
-        {
-            using var document = JsonDocument.Parse(Stdout);
-            return document.RootElement.Clone();
-        }
-    }
+    private static InspectOutcome Run(InspectRequest request, byte[]? stdin = null) => InspectRun.Run(request, stdin);
 
-    private static Outcome Run(InspectRequest request, byte[]? stdin = null)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = InspectRunner.Run(request, () => stdin is null ? null : new MemoryStream(stdin), stdout, stderr);
-        return new Outcome(code, stdout.ToString(), stderr.ToString());
-    }
-
-    private static Outcome RunHex(byte[] bytes) => Run(new InspectRequest(InspectSamples.Hex(bytes), null));
+    private static InspectOutcome RunHex(byte[] bytes) => InspectRun.Hex(bytes);
 
     [Fact]
     public void V1_from_stdin_with_payload()
     {
-        Outcome o = Run(new InspectRequest(null, null), InspectSamples.V1Tcp4WithPayload);
+        InspectOutcome o = Run(new InspectRequest(null, null), InspectSamples.V1Tcp4WithPayload);
         Assert.Equal(0, o.ExitCode);
         Assert.Equal(string.Empty, o.Stderr);
         JsonElement json = o.Json();
@@ -52,7 +37,7 @@ public sealed class InspectRunnerTests
         Assert.Equal("[2001:db8::1]:1234", v6.GetProperty("source").GetString());
         Assert.Equal("[2001:db8::2]:443", v6.GetProperty("destination").GetString());
 
-        Outcome unknown = RunHex(InspectSamples.V1Unknown);
+        InspectOutcome unknown = RunHex(InspectSamples.V1Unknown);
         Assert.Equal(0, unknown.ExitCode);
         JsonElement json = unknown.Json();
         Assert.Equal("UNKNOWN", json.GetProperty("family").GetString());
@@ -88,7 +73,7 @@ public sealed class InspectRunnerTests
     [Fact]
     public void V2_with_ssl_and_aws_tlvs_decodes_every_field()
     {
-        Outcome o = RunHex([.. InspectSamples.V2SslAws, 1, 2, 3]);
+        InspectOutcome o = RunHex([.. InspectSamples.V2SslAws, 1, 2, 3]);
         Assert.Equal(0, o.ExitCode);
         JsonElement json = o.Json();
         Assert.Equal("TCP6", json.GetProperty("family").GetString());
@@ -156,7 +141,7 @@ public sealed class InspectRunnerTests
         try
         {
             File.WriteAllBytes(path, InspectSamples.V2SslAws);
-            Outcome o = Run(new InspectRequest(null, path));
+            InspectOutcome o = Run(new InspectRequest(null, path));
             Assert.Equal(0, o.ExitCode);
             Assert.Equal(InspectSamples.V2SslAws.Length, o.Json().GetProperty("headerLength").GetInt32());
         }
@@ -169,13 +154,13 @@ public sealed class InspectRunnerTests
     [Theory]
     [InlineData("PROXY TCP4 192.168.0.1 192.168.0.11 65536 443\r\n", "v1: port out of range")]
     [InlineData("PROXY TCP4 ::1 192.168.0.11 1 443\r\n", "v1: TCP4 with IPv6 address")]
-    [InlineData("GET / HTTP/1.1\r\n", "not a PROXY protocol header")]
+    [InlineData("GET / HTTP/1.1\r\n", "not a PROXY protocol or SPP header")]
     public void Invalid_header_exits_1_with_the_reason(string input, string reason)
     {
-        Outcome o = Run(new InspectRequest(null, null), Encoding.ASCII.GetBytes(input));
+        InspectOutcome o = Run(new InspectRequest(null, null), Encoding.ASCII.GetBytes(input));
         Assert.Equal(1, o.ExitCode);
         JsonElement json = o.Json();
-        Assert.Equal(["error"], json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["format", "error"], json.EnumerateObject().Select(p => p.Name));
         Assert.Equal(reason, json.GetProperty("error").GetString());
         Assert.Contains(reason, o.Stderr, StringComparison.Ordinal);
     }
@@ -185,7 +170,7 @@ public sealed class InspectRunnerTests
     {
         byte[] bad = [.. InspectSamples.V2SslAws];
         bad[20] ^= 1;
-        Outcome o = RunHex(bad);
+        InspectOutcome o = RunHex(bad);
         Assert.Equal(1, o.ExitCode);
         Assert.Equal("v2: CRC32C mismatch", o.Json().GetProperty("error").GetString());
     }
@@ -193,7 +178,7 @@ public sealed class InspectRunnerTests
     [Fact]
     public void Incomplete_header_exits_3()
     {
-        Outcome o = RunHex(InspectSamples.V2SslAws[..40]);
+        InspectOutcome o = RunHex(InspectSamples.V2SslAws[..40]);
         Assert.Equal(3, o.ExitCode);
         Assert.Contains("more bytes", o.Json().GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Contains("incomplete", o.Stderr, StringComparison.Ordinal);
@@ -205,7 +190,7 @@ public sealed class InspectRunnerTests
     [InlineData("0d0a0g", "not a hex digit")]
     public void Bad_hex_is_a_usage_error(string hex, string message)
     {
-        Outcome o = Run(new InspectRequest(hex, null));
+        InspectOutcome o = Run(new InspectRequest(hex, null));
         Assert.Equal(2, o.ExitCode);
         Assert.Equal(string.Empty, o.Stdout);
         Assert.Contains(message, o.Stderr, StringComparison.Ordinal);
@@ -216,7 +201,7 @@ public sealed class InspectRunnerTests
     {
         Assert.Equal(2, Run(new InspectRequest("00", "/x")).ExitCode);
         Assert.Equal(2, Run(new InspectRequest(null, "/nonexistent/mmproxy-inspect")).ExitCode);
-        Outcome noInput = Run(new InspectRequest(null, null));
+        InspectOutcome noInput = Run(new InspectRequest(null, null));
         Assert.Equal(2, noInput.ExitCode);
         Assert.Contains("no input", noInput.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, Run(new InspectRequest("00", null, MaxHeaderSize: 1)).ExitCode);
@@ -225,7 +210,7 @@ public sealed class InspectRunnerTests
     [Fact]
     public void Max_header_size_option()
     {
-        Outcome o = Run(new InspectRequest(InspectSamples.Hex(InspectSamples.V2SslAws), null, MaxHeaderSize: 64));
+        InspectOutcome o = Run(new InspectRequest(InspectSamples.Hex(InspectSamples.V2SslAws), null, MaxHeaderSize: 64));
         Assert.Equal(1, o.ExitCode);
         Assert.Equal("v2: header larger than the configured maximum", o.Json().GetProperty("error").GetString());
     }
@@ -241,7 +226,7 @@ public sealed class InspectRunnerTests
     [Fact]
     public void Json_is_utf8_and_one_object()
     {
-        Outcome o = RunHex(InspectSamples.V2Unix);
+        InspectOutcome o = RunHex(InspectSamples.V2Unix);
         Assert.StartsWith("{", o.Stdout.TrimStart(), StringComparison.Ordinal);
         Assert.EndsWith("}", o.Stdout.TrimEnd(), StringComparison.Ordinal);
         Assert.Equal(o.Stdout, Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(o.Stdout)));

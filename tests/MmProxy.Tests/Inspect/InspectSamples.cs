@@ -8,7 +8,9 @@ namespace MmProxy.Tests.Inspect;
 internal static class InspectSamples
 {
     public static readonly string[] HeaderKeys =
-        ["version", "command", "family", "source", "destination", "headerLength", "payloadLength", "tlvs", "crc32c"];
+        ["format", "version", "command", "family", "source", "destination", "headerLength", "payloadLength", "tlvs", "crc32c"];
+
+    public static readonly string[] SppKeys = ["format", "client", "proxy", "headerLength", "payloadLength"];
 
     public static byte[] V1Tcp4WithPayload { get; } = Encoding.ASCII.GetBytes("PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n");
 
@@ -47,6 +49,16 @@ internal static class InspectSamples
 
     public static byte[] V2Unix { get; } = ProxyHeaderWriter.WriteV2(
         ProxyCommand.Proxy, ProxyFamily.UnixStream, ProxyAddress.FromUnixPath("/run/client.sock"), ProxyAddress.FromUnixPath("/run/server.sock"));
+
+    /// <summary>HAProxy's health check: LOCAL, UNSPEC, then its TLVs (here a unique id) and a CRC32C.</summary>
+    public static byte[] V2LocalWithTlvs { get; } = ProxyHeaderWriter.WriteV2(
+        ProxyCommand.Local, ProxyFamily.Unspec, default, default, [ProxyTlv.UniqueId("check-7"u8)], crc32c: true);
+
+    /// <summary>SPP from 192.0.2.10:40000 to 198.51.100.7:53 (IPv4 as ::ffff:a.b.c.d), then "ping".</summary>
+    public static byte[] SppIPv4WithPayload { get; } =
+        [.. SppCodec.Write(new SppHeader(Address("192.0.2.10:40000"), Address("198.51.100.7:53"))), .. "ping"u8];
+
+    public static byte[] SppIPv6 { get; } = SppCodec.Write(new SppHeader(Address("[2001:db8::1]:443"), Address("[2001:db8::53]:8443")));
 
     public static string Hex(byte[] bytes) => Convert.ToHexString(bytes);
 
