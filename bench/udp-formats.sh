@@ -29,7 +29,9 @@
 # proxy CPU us/dgram = the proxy's utime+stime (/proc/PID/stat) over the measured run divided by
 # the datagrams echoed (each one in and one out through the proxy, so per round trip); peak RSS =
 # VmHWM at the end of the run; lost/errors = totals over the repeats (errors: replies with wrong
-# bytes, on another flow's socket, or - spp - without the flow's own header first).
+# bytes, on another flow's socket, or - spp - without the flow's own header first); kernel UDP
+# drops = the namespace's UDP InErrors+RcvbufErrors+SndbufErrors over the measured runs (a full
+# socket buffer somewhere: usually where the "lost" datagrams went).
 { # the whole script is one group, parsed before it runs: editing it during a run is safe
 set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -116,7 +118,7 @@ else
 fi
 CLK_TCK=$(getconf CLK_TCK)
 RAW=$OUTDIR/raw.tsv
-printf 'format\trep\tpkts_s\tsent\trecvd\terrors\ticmp\tlost\tstalls\tcpu_ticks\tcpu_us_per_dgram\tpeak_rss_mb\n' > "$RAW"
+printf 'format\trep\tpkts_s\tsent\trecvd\terrors\ticmp\tlost\tstalls\tcpu_ticks\tcpu_us_per_dgram\tpeak_rss_mb\tudp_kernel_drops\n' > "$RAW"
 STARTED=""
 trap 'for p in $STARTED; do kill -KILL $p 2>/dev/null; done' EXIT
 
@@ -148,6 +150,9 @@ wait_udp $UP_PORT $ECHO_PID || { echo "echo server did not start (see $OUTDIR/ec
 BLOCK=0
 next_block() { BLOCK=$((BLOCK % 250 + 1)); }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$2"; }
+# The namespace's UDP InErrors + RcvbufErrors + SndbufErrors (/proc/net/snmp is per namespace): where
+# "lost" datagrams went, when the kernel dropped them at a full socket buffer.
+udp_drops() { awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["InErrors"] + $c["RcvbufErrors"] + $c["SndbufErrors"] }' /proc/net/snmp; }
 
 run_one() { # format rep
     local fmt=$1 rep=$2 log=$OUTDIR/$1.$2 pid="" dst=127.0.0.1:$PORT c0=0 c1=0 rss="-" cpu="-" per="-"
@@ -175,7 +180,9 @@ run_one() { # format rep
         c0=$(sed 's/.*) //' /proc/$pid/stat | awk '{print $12+$13}')
     fi
     next_block
+    local d0; d0=$(udp_drops)
     $PIN_LOAD "$LOAD" -P "$fmt" -d $dst -c "$FLOWS" -w "$WINDOW" -s "$SIZE" -T "$SECS" -S $BLOCK > "$log.load" 2>&1
+    local drops=$(( $(udp_drops) - d0 ))
     local recvd; recvd=$(field recvd "$log.load")
     if [ -n "$pid" ]; then
         if kill -0 $pid 2>/dev/null; then
@@ -190,11 +197,11 @@ run_one() { # format rep
         wait $pid 2>/dev/null
     fi
     [ -n "$recvd" ] || { echo "  !! $fmt run $rep: no RESULT (see $log.load)" >&2; return 1; }
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fmt" "$rep" "$(field pkts_s "$log.load")" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fmt" "$rep" "$(field pkts_s "$log.load")" \
         "$(field sent "$log.load")" "$recvd" "$(field errors "$log.load")" "$(field icmp "$log.load")" \
-        "$(field lost "$log.load")" "$(field stalls "$log.load")" "$cpu" "$per" "$rss" >> "$RAW"
-    printf '  %-9s run %s: %s pkts/s, lost %s, errors %s, proxy CPU %s us/dgram\n' "$fmt" "$rep" \
-        "$(field pkts_s "$log.load")" "$(field lost "$log.load")" "$(field errors "$log.load")" "$per"
+        "$(field lost "$log.load")" "$(field stalls "$log.load")" "$cpu" "$per" "$rss" "$drops" >> "$RAW"
+    printf '  %-9s run %s: %s pkts/s, lost %s (kernel UDP drops %s), errors %s, proxy CPU %s us/dgram\n' "$fmt" "$rep" \
+        "$(field pkts_s "$log.load")" "$(field lost "$log.load")" "$drops" "$(field errors "$log.load")" "$per"
 }
 
 IFS=',' read -r -a FLIST <<<"$FORMATS"
@@ -220,10 +227,10 @@ awk -F'\t' -v order="$FORMATS" '
         if ($3 ~ /^[0-9.]+$/) pk[f] = pk[f] " " $3
         if ($11 ~ /^[0-9.]+$/) cu[f] = cu[f] " " $11
         if ($12 ~ /^[0-9.]+$/) rs[f] = rs[f] " " $12
-        lost[f] += $8; err[f] += $6 + $7
+        lost[f] += $8; err[f] += $6 + $7; kd[f] += $13
     }
     END {
-        printf "%-10s %10s %14s %12s %22s %13s %12s\n", "format", "pkts/s", "ratio to none", "ratio to v2", "proxy CPU us/datagram", "peak RSS MB", "lost/errors"
+        printf "%-10s %10s %14s %12s %22s %13s %12s %17s\n", "format", "pkts/s", "ratio to none", "ratio to v2", "proxy CPU us/datagram", "peak RSS MB", "lost/errors", "kernel UDP drops"
         for (f in seen) m[f] = median(pk[f])
         n = split(order, ord, ",")
         for (i = 1; i <= n; i++) {
@@ -231,7 +238,7 @@ awk -F'\t' -v order="$FORMATS" '
             rn = ("none" in m && m["none"] > 0) ? sprintf("%.1f%%", 100 * m[f] / m["none"]) : "-"
             rv = ("v2" in m && m["v2"] > 0) ? sprintf("%.1f%%", 100 * m[f] / m["v2"]) : "-"
             c = median(cu[f]); r = median(rs[f])
-            printf "%-10s %10.0f %14s %12s %22s %13s %12s\n", f, m[f], rn, rv, c == "" ? "-" : sprintf("%.2f", c), r == "" ? "-" : sprintf("%.1f", r), lost[f] "/" err[f]
+            printf "%-10s %10.0f %14s %12s %22s %13s %12s %17s\n", f, m[f], rn, rv, c == "" ? "-" : sprintf("%.2f", c), r == "" ? "-" : sprintf("%.1f", r), lost[f] "/" err[f], kd[f]
         }
     }' "$RAW" | tee "$OUTDIR/table.txt"
 exit 0
