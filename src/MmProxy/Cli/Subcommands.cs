@@ -5,7 +5,7 @@ using MmProxy.Routing;
 
 namespace MmProxy.Cli;
 
-/// <summary>Subcommands owned by other areas (inspect, demo, check, routing), attached to the root command.</summary>
+/// <summary>Subcommands owned by other areas (inspect, demo, check, routing, send), attached to the root command.</summary>
 internal static class Subcommands
 {
     public static void AddTo(RootCommand root)
@@ -15,5 +15,6 @@ internal static class Subcommands
         root.Subcommands.Add(RoutingCommands.CreateRoutingCommand());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(SendCommand.Create());
     }
 }

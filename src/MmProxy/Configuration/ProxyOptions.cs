@@ -14,6 +14,9 @@ internal sealed record ProxyOptions
     public static readonly IPEndPoint DefaultTargetV6 = new(IPAddress.IPv6Loopback, 443);
 
     public TransportProtocol Protocol { get; init; } = TransportProtocol.Tcp;
+
+    /// <summary>Receive: strip the header and spoof the client. Send: write the header; the targets are both the remote.</summary>
+    public ListenerRole Role { get; init; } = ListenerRole.Receive;
     public IPEndPoint ListenEndPoint { get; init; } = DefaultListen;
     public IPEndPoint TargetV4 { get; init; } = DefaultTargetV4;
     public IPEndPoint TargetV6 { get; init; } = DefaultTargetV6;
@@ -33,7 +36,16 @@ internal sealed record ProxyOptions
     public int MaxUdpFlows { get; init; } = ListenerSettings.MaxUdpFlows.IntOrDefault(null);
 
     /// <summary>UDP: where the client address is in the datagrams (v2 on each, v2 on the first of a session, SPP).</summary>
-    public UdpHeaderFormat UdpHeader { get; init; } = UdpHeaderFormats.Parse(ListenerSettings.UdpHeader.Default);
+    public UdpHeaderFormat UdpHeader { get; init; } = HeaderFormatNames.Parse(ListenerSettings.UdpHeader.Default);
+
+    /// <summary>Send: the header written.</summary>
+    public SendHeaderFormat SendHeader { get; init; } = HeaderFormatNames.ParseSend(ListenerSettings.SendHeader.Default);
+
+    /// <summary>Send, v2: a CRC32C TLV.</summary>
+    public bool SendCrc32C { get; init; }
+
+    /// <summary>Send, v2: a UNIQUE_ID TLV per connection or flow.</summary>
+    public bool SendUniqueId { get; init; }
 
     public Verbosity Verbosity { get; init; } = Verbosity.Quiet;
     public TimeSpan HeaderTimeout { get; init; } = ListenerSettings.HeaderTimeout.Default!.Value;

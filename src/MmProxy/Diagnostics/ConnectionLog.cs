@@ -55,6 +55,10 @@ internal static partial class ConnectionLog
         Message = "PROXY header from {Peer}: v{Version} {Command} {Family} source {Source} destination {Destination}")]
     public static partial void HeaderParsed(ILogger logger, IPEndPoint peer, int version, ProxyCommand command, ProxyFamily family, LoggedAddress source, LoggedAddress destination);
 
+    [LoggerMessage(EventId = 206, Level = LogLevel.Debug,
+        Message = "PROXY header for {Peer} written ({Bytes} bytes), connecting to the remote")]
+    public static partial void HeaderWritten(ILogger logger, IPEndPoint peer, int bytes);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Debug,
         Message = "Connection from {Peer}: upstream {Target} connected from {Local}")]
     public static partial void UpstreamConnected(ILogger logger, IPEndPoint peer, IPEndPoint target, IPEndPoint local);

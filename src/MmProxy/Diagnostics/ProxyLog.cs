@@ -10,6 +10,10 @@ internal static partial class ProxyLog
         Message = "mmproxy {Version} starting: {Protocol} listen {ListenEndPoint}, IPv4 target {TargetV4}, IPv6 target {TargetV6}, mark {Mark}")]
     public static partial void Starting(ILogger logger, string version, string protocol, IPEndPoint listenEndPoint, IPEndPoint targetV4, IPEndPoint targetV6, uint mark);
 
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information,
+        Message = "mmproxy {Version} starting: send {Protocol} listen {ListenEndPoint}, remote {Remote}, mark {Mark}")]
+    public static partial void StartingSend(ILogger logger, string version, string protocol, IPEndPoint listenEndPoint, IPEndPoint remote, uint mark);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information,
         Message = "Listening on {ListenEndPoint} with {Listeners} socket(s), backlog {Backlog}")]
     public static partial void Listening(ILogger logger, IPEndPoint listenEndPoint, int listeners, int backlog);
@@ -48,6 +52,10 @@ internal static partial class ProxyLog
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning,
         Message = "{Active} connection(s) open on {ListenEndPoint}: the open file limit ({Limit}) allows no more (2 descriptors per connection, {Reserve} kept for the runtime); new connections wait in the listen backlog. Raise the limit (LimitNOFILE= in the systemd unit, or ulimit -n)")]
     public static partial void DescriptorBudgetReached(ILogger logger, long active, IPEndPoint listenEndPoint, long limit, int reserve);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information,
+        Message = "Sending: {Protocol} on {ListenEndPoint} with {Listeners} socket(s) -> {Remote} with {Header} headers")]
+    public static partial void Sending(ILogger logger, string protocol, IPEndPoint listenEndPoint, int listeners, IPEndPoint remote, string header);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Startup took {Milliseconds} ms")]
     public static partial void StartupTime(ILogger logger, long milliseconds);

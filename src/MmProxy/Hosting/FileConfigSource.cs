@@ -28,8 +28,16 @@ internal sealed class FileConfigSource(string path) : IConfigSource
     public void LogOpened(ILogger log, ListenerUnit unit, IRunningListener listener)
     {
         ProxyOptions o = unit.Options;
-        ReloadLog.ListenerOpened(log, unit.Label, o.Protocol == TransportProtocol.Udp ? "udp (header " + UdpHeaderFormats.Name(o.UdpHeader) + ")" : "tcp", listener.EndPoint, o.TargetV4, o.TargetV6,
+        ReloadLog.ListenerOpened(log, unit.Label, Describe(o), listener.EndPoint, o.TargetV4, o.TargetV6,
             listener.SocketCount, unit.Subnets.AllowsAll ? "everyone" : o.AllowedSubnetsPath ?? "inline");
+    }
+
+    private static string Describe(ProxyOptions o)
+    {
+        string protocol = o.Protocol == TransportProtocol.Udp ? "udp" : "tcp";
+        return o.Role == ListenerRole.Send
+            ? $"send {protocol} (header {HeaderFormatNames.Name(o.SendHeader)})"
+            : o.Protocol == TransportProtocol.Udp ? $"udp (header {HeaderFormatNames.Name(o.UdpHeader)})" : protocol;
     }
 
     public void LogReloading(ILogger log) => ReloadLog.Reloading(log, path);
@@ -52,7 +60,8 @@ internal sealed class FileConfigSource(string path) : IConfigSource
     {
         foreach (ListenerConfig listener in config.Listeners)
         {
-            if (listener.Subnets is null)
+            // The sending side's clients claim nothing: allowing every one of them is the normal case.
+            if (listener.Subnets is null && listener.Template.Role == ListenerRole.Receive)
             {
                 ProxyLog.ConfigurationWarning(log, $"{config.Path}: {listener.Label}: no \"allowedSubnets\": every peer may send PROXY headers to it");
             }

@@ -18,8 +18,17 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
 
     public bool ListenersMayChange => false;
 
-    public void LogStarting(ILogger log) =>
-        ProxyLog.Starting(log, Version, Protocol, options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
+    public void LogStarting(ILogger log)
+    {
+        if (options.Role == ListenerRole.Send)
+        {
+            ProxyLog.StartingSend(log, Version, Protocol, options.ListenEndPoint, options.TargetV4, options.Mark);
+        }
+        else
+        {
+            ProxyLog.Starting(log, Version, Protocol, options.ListenEndPoint, options.TargetV4, options.TargetV6, options.Mark);
+        }
+    }
 
     /// <summary>The message names the address already (one listener: no label needed).</summary>
     public string OpenError(ListenerUnit unit, string error) => error;
@@ -63,7 +72,7 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
         {
             ProxyLog.SubnetsLoaded(log, subnets.Networks.Count, options.AllowedSubnetsPath!);
         }
-        else
+        else if (options.Role == ListenerRole.Receive)
         {
             ProxyLog.AllowingEveryone(log);
         }
@@ -72,13 +81,17 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
     public void LogOpened(ILogger log, ListenerUnit unit, IRunningListener listener)
     {
         ArgumentNullException.ThrowIfNull(listener);
-        if (listener is TcpRunningListener tcp)
+        if (options.Role == ListenerRole.Send)
+        {
+            ProxyLog.Sending(log, Protocol, listener.EndPoint, listener.SocketCount, options.TargetV4, options.SendHeader == SendHeaderFormat.Spp ? "SPP" : "PROXY " + HeaderFormatNames.Name(options.SendHeader));
+        }
+        else if (listener is TcpRunningListener tcp)
         {
             ProxyLog.Listening(log, tcp.EndPoint, tcp.SocketCount, tcp.Backlog);
         }
         else if (listener is UdpRunningListener udp)
         {
-            UdpLog.Listening(log, udp.EndPoint, udp.SocketCount, UdpHeaderFormats.Name(options.UdpHeader), (long)options.CloseAfter.TotalMilliseconds, udp.MaxFlows);
+            UdpLog.Listening(log, udp.EndPoint, udp.SocketCount, HeaderFormatNames.Name(options.UdpHeader), (long)options.CloseAfter.TotalMilliseconds, udp.MaxFlows);
         }
     }
 

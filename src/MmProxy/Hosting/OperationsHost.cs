@@ -68,7 +68,7 @@ internal sealed class OperationsHost : IAsyncDisposable
     {
         _ready = true;
         _systemd.Ready(status);
-        if (!_operations.Quiet)
+        if (!_operations.Quiet && _options.Role == ListenerRole.Receive)
         {
             _checks = StartupChecks.RunAsync(_options, _operations.RoutingTable, _log, _stopping.Token);
         }

@@ -27,12 +27,16 @@ internal static class ProxyHost
         // while the configuration loads and the ports are bound, then report what happened in order.
         Task<ILoggerFactory> logging = Task.Run(() => LoggingSetup.Create(logFormat, verbosity));
         ConfigLoadResult loaded = source.Load();
-        string? capabilityError = loaded.Succeeded ? TransparentCapability.Check() : null;
+        IReadOnlyList<ListenerUnit> units = loaded.Config?.Units() ?? [];
+
+        // Only the receiving side spoofs: a configuration of senders runs without CAP_NET_ADMIN.
+        string? capabilityError = loaded.Succeeded && units.Any(u => u.Options.Role == ListenerRole.Receive)
+            ? TransparentCapability.Check()
+            : null;
         var counters = new ProxyCounters();
         var udpCounters = new UdpCounters();
         var listenerLog = new DeferredLogger();
         await using var listeners = new ListenerSet(counters, udpCounters, listenerLog, TimeProvider.System, source);
-        IReadOnlyList<ListenerUnit> units = loaded.Config?.Units() ?? [];
         string? openError = loaded.Succeeded && capabilityError is null ? await listeners.OpenAllAsync(units).ConfigureAwait(false) : null;
 
         using ILoggerFactory loggerFactory = await logging.ConfigureAwait(false);

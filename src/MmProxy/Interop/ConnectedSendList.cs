@@ -38,7 +38,7 @@ internal sealed unsafe class ConnectedSendList : IDisposable
     public void Set(int index, DatagramBatch batch, int message, int offset)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        Iovs[index].Base = batch.Slot(message) + offset;
+        Iovs[index].Base = batch.Data(message) + offset;
         Iovs[index].Length = (nuint)(batch.Length(message) - offset);
     }
 

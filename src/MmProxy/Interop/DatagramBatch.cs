@@ -88,26 +88,56 @@ internal sealed unsafe class DatagramBatch : IDisposable
     }
 
     /// <summary>After a receive: the datagram of message <paramref name="index"/>.</summary>
-    public ReadOnlySpan<byte> Datagram(int index) => new(Slot(index), (int)Headers[index].Length);
+    public ReadOnlySpan<byte> Datagram(int index) => new(Iovs[index].Base, (int)Headers[index].Length);
 
-    /// <summary>
-    /// Turns received message <paramref name="index"/> into one to send to <paramref name="to"/>: as
-    /// received, or with <paramref name="header"/> in the headroom it was received after (its length).
-    /// </summary>
-    public void ArmReply(int index, in NativeSocketAddress to, ReadOnlySpan<byte> header = default)
+    /// <summary>Where message <paramref name="index"/>'s data starts (after any headroom; before a prepended header).</summary>
+    internal byte* Data(int index) => (byte*)Iovs[index].Base;
+
+    /// <summary>Turns received message <paramref name="index"/> into one to send, as received, to <paramref name="to"/>.</summary>
+    public void ArmReply(int index, in NativeSocketAddress to)
     {
         MMsgHdr* h = &Headers[index];
         Names[index] = to;
         h->Header.Name = &Names[index];
         h->Header.NameLength = (uint)to.Length;
-        if (!header.IsEmpty)
+        Iovs[index].Length = h->Length;
+    }
+
+    /// <summary>Puts <paramref name="header"/> in front of message <paramref name="index"/>'s data, in the headroom it was received after.</summary>
+    public void Prepend(int index, ReadOnlySpan<byte> header)
+    {
+        MMsgHdr* h = &Headers[index];
+        byte* start = (byte*)Iovs[index].Base - header.Length;
+        if (start < Slot(index))
         {
-            header.CopyTo(new Span<byte>(Slot(index), header.Length));
-            Iovs[index].Base = Slot(index);
-            h->Length += (uint)header.Length;
+            throw new InvalidOperationException("the header is larger than the headroom");
         }
 
+        header.CopyTo(new Span<byte>(start, header.Length));
+        Iovs[index].Base = start;
+        h->Length += (uint)header.Length;
         Iovs[index].Length = h->Length;
+    }
+
+    /// <summary>Drops the first <paramref name="count"/> bytes of message <paramref name="index"/>'s data (a header to remove).</summary>
+    public void Skip(int index, int count)
+    {
+        MMsgHdr* h = &Headers[index];
+        Iovs[index].Base = (byte*)Iovs[index].Base + count;
+        h->Length -= (uint)count;
+        Iovs[index].Length = h->Length;
+    }
+
+    /// <summary>Copies message <paramref name="from"/>'s data and sender into message <paramref name="to"/> (closing a gap in a batch; rare).</summary>
+    public void Copy(int from, int to)
+    {
+        int length = Length(from);
+        new ReadOnlySpan<byte>(Iovs[from].Base, length).CopyTo(new Span<byte>(Slot(to), length));
+        Iovs[to].Base = Slot(to);
+        Headers[to].Length = (uint)length;
+        Iovs[to].Length = (nuint)length;
+        Names[to] = Names[from];
+        Headers[to].Header.NameLength = Headers[from].Header.NameLength;
     }
 
     /// <summary>Messages <paramref name="a"/> and <paramref name="b"/> are armed to the same address.</summary>

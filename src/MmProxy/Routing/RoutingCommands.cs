@@ -97,7 +97,7 @@ internal static class RoutingCommands
     private static long ParseNumber(ArgumentResult result, long min, long max, string? reservedNote)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
-        if (!ProxyCommandLine.TryParseGoInteger(text, out long value) || value < min || value > max)
+        if (!SettingOptions.TryParseGoInteger(text, out long value) || value < min || value > max)
         {
             result.AddError($"invalid value '{text}': expected an integer from {min} to {max}");
             return min;

@@ -11,8 +11,9 @@ namespace MmProxy.Tcp;
 /// <summary>
 /// The first phase: accept4 until EAGAIN (at most <see cref="AcceptBatch"/> per wake-up, so open
 /// connections are served too), the allow list read per accept (SIGHUP replaces it), then the
-/// header phase. The descriptor budget and the backoff after resource errors both pause accepting
-/// by taking the listener out of epoll until a deadline; the kernel keeps queueing in the backlog.
+/// header phase (read it, or write one on the sending side). The descriptor budget and the backoff
+/// after resource errors both pause accepting by taking the listener out of epoll until a deadline;
+/// the kernel keeps queueing in the backlog.
 /// </summary>
 internal sealed class TcpAcceptor
 {
@@ -29,10 +30,10 @@ internal sealed class TcpAcceptor
     private readonly int _listenFd;
     private readonly TcpAcceptLimits _limits;
     private readonly AllowedSubnetsProvider _subnets;
-    private readonly TcpHeaderReader _header;
+    private readonly ITcpConnectionStart _header;
     private int _backoffMs;
 
-    public TcpAcceptor(TcpLoopContext context, Epoll epoll, int listenFd, TcpAcceptLimits limits, AllowedSubnetsProvider subnets, TcpHeaderReader header)
+    public TcpAcceptor(TcpLoopContext context, Epoll epoll, int listenFd, TcpAcceptLimits limits, AllowedSubnetsProvider subnets, ITcpConnectionStart header)
     {
         _context = context;
         _epoll = epoll;

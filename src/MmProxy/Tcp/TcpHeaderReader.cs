@@ -11,7 +11,7 @@ namespace MmProxy.Tcp;
 /// pieces gets a rented buffer, grown up to --max-header-size. Never reads past the limit, so a
 /// too-large header is caught exactly. Bytes after the header are kept for the upstream (sent first).
 /// </summary>
-internal sealed class TcpHeaderReader
+internal sealed class TcpHeaderReader : ITcpConnectionStart
 {
     private const int InitialHeaderBuffer = 512;
 

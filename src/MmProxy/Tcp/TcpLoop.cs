@@ -9,7 +9,7 @@ namespace MmProxy.Tcp;
 /// <summary>
 /// The TCP engine for one listening socket, on its own <see cref="EventLoop"/>. The data path
 /// reads top to bottom through one type per phase: <see cref="TcpAcceptor"/> (accept, allow) →
-/// <see cref="TcpHeaderReader"/> → <see cref="TcpConnector"/> → <see cref="TcpRelay"/> → close
+/// <see cref="TcpHeaderReader"/> (the sending side: <see cref="TcpHeaderSender"/>) → <see cref="TcpConnector"/> → <see cref="TcpRelay"/> → close
 /// (<see cref="TcpConnectionPool.Close"/>); timeouts come from <see cref="TcpTimeouts"/>. This type
 /// only routes the loop's events and deadlines to the phases.
 /// </summary>
@@ -37,7 +37,8 @@ internal sealed class TcpLoop : ILoopHandler
         _relay = new TcpRelay(_context);
         _connector = new TcpConnector(_context, _relay);
         _header = new TcpHeaderReader(_context, _connector);
-        _acceptor = new TcpAcceptor(_context, loop.Epoll, listenFd, listener.Limits, listener.Subnets, _header);
+        ITcpConnectionStart start = options.Role == ListenerRole.Send ? new TcpHeaderSender(_context, _connector) : _header;
+        _acceptor = new TcpAcceptor(_context, loop.Epoll, listenFd, listener.Limits, listener.Subnets, start);
     }
 
     /// <summary>Completes once the loop no longer touches the listening descriptor (it may then be closed).</summary>

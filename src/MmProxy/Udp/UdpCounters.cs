@@ -6,7 +6,7 @@ namespace MmProxy.Udp;
 internal sealed class UdpCounters
 {
     private readonly long[] _dropped = new long[Enum.GetValues<UdpDropReason>().Length];
-    private readonly long[] _receivedByHeader = new long[UdpHeaderFormats.Names.Count];
+    private readonly long[] _receivedByHeader = new long[HeaderFormatNames.UdpNames.Count];
     private long _forwarded;
     private long _replies;
     private long _bytesForwarded;

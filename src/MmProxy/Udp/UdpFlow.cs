@@ -11,11 +11,12 @@ namespace MmProxy.Udp;
 /// </summary>
 internal sealed class UdpFlow
 {
-    private readonly byte[]? _replyHeader;
+    private readonly byte[]? _header;
 
-    public UdpFlow(UdpFlowKey key, int fd, in NativeSocketAddress balancer, IPEndPoint target, int slot, uint generation, int replyHeaderLength = 0)
+    /// <param name="header">The header this flow puts in front of datagrams (see <see cref="Header"/>), or null.</param>
+    public UdpFlow(UdpFlowKey key, int fd, in NativeSocketAddress balancer, IPEndPoint target, int slot, uint generation, byte[]? header = null)
     {
-        _replyHeader = replyHeaderLength > 0 ? new byte[replyHeaderLength] : null;
+        _header = header;
         Key = key;
         Fd = fd;
         Balancer = balancer;
@@ -35,15 +36,18 @@ internal sealed class UdpFlow
 
     public IPEndPoint Target { get; }
 
-    /// <summary>SPP: the header every reply carries (the one the client's datagrams last came with); empty otherwise.</summary>
-    public ReadOnlySpan<byte> ReplyHeader => _replyHeader;
+    /// <summary>
+    /// The header this flow adds: receiving SPP, in front of every reply (the one the client's
+    /// datagrams last came with); sending, in front of every datagram to the remote. Empty otherwise.
+    /// </summary>
+    public ReadOnlySpan<byte> Header => _header;
 
-    /// <summary>SPP: keeps the header of the latest datagram (the same bytes on every datagram of a flow, so this is one compare).</summary>
-    public void RememberReplyHeader(ReadOnlySpan<byte> header)
+    /// <summary>Receiving SPP: keeps the header of the latest datagram (the same bytes on every datagram of a flow, so this is one compare).</summary>
+    public void RememberHeader(ReadOnlySpan<byte> header)
     {
-        if (_replyHeader is not null && !header.SequenceEqual(_replyHeader))
+        if (_header is not null && !header.SequenceEqual(_header))
         {
-            header[.._replyHeader.Length].CopyTo(_replyHeader);
+            header.CopyTo(_header);
         }
     }
 

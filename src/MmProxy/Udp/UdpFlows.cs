@@ -22,7 +22,8 @@ internal sealed class UdpFlows
     private readonly long _closeAfterTicks;
     private readonly Dictionary<UdpFlowKey, UdpFlow> _byKey;
     private readonly Dictionary<ProxyAddress, UdpFlow>? _sessions;
-    private readonly int _replyHeaderLength;
+    private readonly ProxyOptions _options;
+    private readonly ProxyAddress _listenAddress;
     private readonly DeadlineList<UdpFlow> _expiry = new();
     private readonly Stack<int> _freeSlots = new();
     private UdpFlow?[] _slots = new UdpFlow?[64];
@@ -30,16 +31,17 @@ internal sealed class UdpFlows
     private uint _generation;
     private int _count;
 
-    public UdpFlows(UdpListenerContext listener, Epoll epoll, LoopClock clock)
+    public UdpFlows(UdpListenerContext listener, Epoll epoll, LoopClock clock, System.Net.IPEndPoint endPoint)
     {
+        _options = listener.Options;
+        _listenAddress = ProxyAddress.FromIPEndPoint(endPoint);
         _listener = listener;
         _epoll = epoll;
         _clock = clock;
         _closeAfterTicks = clock.Ticks(listener.Options.CloseAfter);
         _byKey = new Dictionary<UdpFlowKey, UdpFlow>(Math.Min(listener.Limit.MaxFlows, 1024));
         UdpHeaderFormat format = listener.Options.UdpHeader;
-        _sessions = format == UdpHeaderFormat.V2First ? new Dictionary<ProxyAddress, UdpFlow>(Math.Min(listener.Limit.MaxFlows, 1024)) : null;
-        _replyHeaderLength = format == UdpHeaderFormat.Spp ? SppHeader.Length : 0;
+        _sessions = listener.Options.Role == ListenerRole.Receive && format == UdpHeaderFormat.V2First ? new Dictionary<ProxyAddress, UdpFlow>(Math.Min(listener.Limit.MaxFlows, 1024)) : null;
     }
 
     /// <summary>Flows open on this loop.</summary>
@@ -118,7 +120,7 @@ internal sealed class UdpFlows
             Array.Resize(ref _slots, _slots.Length * 2);
         }
 
-        flow = new UdpFlow(key, opened.Fd, from, opened.Target!, slot, ++_generation, _replyHeaderLength);
+        flow = new UdpFlow(key, opened.Fd, from, opened.Target!, slot, ++_generation, NewHeader(key));
         Errno errno = _epoll.Add(flow.Fd, EpollFlags.In, flow.EventData);
         if (errno != Errno.Success)
         {
@@ -139,6 +141,18 @@ internal sealed class UdpFlows
         Volatile.Write(ref _count, _count + 1);
         _listener.Report.FlowCreated(flow);
         return flow;
+    }
+
+    /// <summary>The flow's header: sending, the one naming its client (written once); receiving SPP, room for the client's.</summary>
+    private byte[]? NewHeader(in UdpFlowKey key)
+    {
+        if (_options.Role == ListenerRole.Send)
+        {
+            Span<byte> header = stackalloc byte[Send.SendHeaderComposer.MaxLength];
+            return header[..Send.SendHeaderComposer.Write(header, _options, key.Balancer, _listenAddress)].ToArray();
+        }
+
+        return _options.UdpHeader == UdpHeaderFormat.Spp ? new byte[SppHeader.Length] : null;
     }
 
     /// <summary>Closes every flow idle for close-after at <paramref name="now"/>.</summary>

@@ -15,7 +15,8 @@ internal sealed class UdpListenerContext
         Subnets = subnets;
         Time = time;
         ProxyLog = loggerFactory.CreateLogger(Diagnostics.LogCategories.Proxy);
-        Report = new UdpReport(counters, loggerFactory.CreateLogger(Diagnostics.LogCategories.Connection), time, options.UdpHeader);
+        Report = new UdpReport(counters, loggerFactory.CreateLogger(Diagnostics.LogCategories.Connection), time,
+            options.Role == ListenerRole.Send ? "send " + HeaderFormatNames.Name(options.SendHeader) : HeaderFormatNames.Name(options.UdpHeader));
         Parser = new ProxyHeaderParser(new ProxyHeaderParserOptions { MaxHeaderSize = options.MaxHeaderSize });
         Opener = new UdpUpstreamOpener(options.TargetV4, options.TargetV6, options.Mark);
         Limit = UdpFlowLimit.Create(options.MaxUdpFlows, ProxyLog);

@@ -34,7 +34,7 @@ internal sealed class UdpLoop : ILoopHandler
         _listener = listener;
         _endPoint = endPoint;
         _onFailed = onFailed;
-        _flows = new UdpFlows(listener, loop.Epoll, loop.Clock);
+        _flows = new UdpFlows(listener, loop.Epoll, loop.Clock, endPoint);
         _receiver = new UdpReceiver(listener, listenFd, endPoint, _flows);
         _replies = new UdpReplies(listener, listenFd, _flows);
     }

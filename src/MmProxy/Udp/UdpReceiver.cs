@@ -29,7 +29,9 @@ internal sealed class UdpReceiver : IDisposable
     private readonly UdpFlows _flows;
     private readonly UdpPeerFilter _peerFilter;
     private readonly UdpHeaderFormat _format;
-    private readonly DatagramBatch _received = new(BatchSize, MaxDatagramSize);
+    private readonly bool _sending;
+    private readonly int _headroom;
+    private readonly DatagramBatch _received;
     private readonly ConnectedSendList _sends = new(BatchSize);
     private readonly UdpFlow?[] _flowOf = new UdpFlow?[BatchSize];
     private readonly int[] _payloadOffset = new int[BatchSize];
@@ -44,13 +46,18 @@ internal sealed class UdpReceiver : IDisposable
         _flows = flows;
         _peerFilter = new UdpPeerFilter(listener.Subnets);
         _format = listener.Options.UdpHeader;
+        _sending = listener.Options.Role == ListenerRole.Send;
+
+        // Sending: each datagram is received after room for its flow's header, written in front without copying the payload.
+        _headroom = _sending ? Send.SendHeaderComposer.MaxLength : 0;
+        _received = new DatagramBatch(BatchSize, MaxDatagramSize + _headroom);
     }
 
     public void Receive()
     {
         for (int i = 0; i < BatchSize; i++)
         {
-            _received.ArmReceive(i, withName: true);
+            _received.ArmReceive(i, withName: true, _headroom);
         }
 
         SysResult received = _received.Receive(_listenFd, 0, BatchSize);
@@ -104,6 +111,11 @@ internal sealed class UdpReceiver : IDisposable
                 continue;
             }
 
+            if (_sending)
+            {
+                _received.Prepend(i, flow.Header);
+            }
+
             _sends.Set(flow.BatchStart + flow.BatchCount, _received, i, _payloadOffset[i]);
             flow.BatchCount++;
             _flowOf[i] = null;
@@ -135,6 +147,19 @@ internal sealed class UdpReceiver : IDisposable
                 return null;
             }
 
+            if (_sending)
+            {
+                // A client: its flow (keyed by its endpoint alone) is connected to the remote, unspoofed.
+                UdpFlow? sent = _flows.GetOrOpen(new UdpFlowKey(balancer, ProxyAddress.None), from);
+                if (sent is not null)
+                {
+                    _flows.Touch(sent);
+                    _payloadOffset[index] = 0;
+                }
+
+                return sent;
+            }
+
             ReadOnlySpan<byte> datagram = _received.Datagram(index);
             UdpDatagram classified = UdpDatagramClassifier.Classify(_listener.Parser, _format, datagram);
             UdpFlow? flow;
@@ -161,7 +186,7 @@ internal sealed class UdpReceiver : IDisposable
 
                     if (_format == UdpHeaderFormat.Spp)
                     {
-                        flow.RememberReplyHeader(datagram[..classified.PayloadOffset]);
+                        flow.RememberHeader(datagram[..classified.PayloadOffset]);
                     }
 
                     break;
@@ -199,6 +224,11 @@ internal sealed class UdpReceiver : IDisposable
                 for (int k = 0; k < sent.Int; k++)
                 {
                     bytes += _sends.LengthOf(start + next + k);
+                }
+
+                if (_sending)
+                {
+                    bytes -= (long)sent.Int * flow.Header.Length; // payload bytes only
                 }
 
                 _listener.Counters.OnForwarded(sent.Int, bytes);

@@ -9,7 +9,8 @@ namespace MmProxy.Udp;
 /// call. ECONNREFUSED on a flow socket (ICMP for an earlier send) is counted; the flow lives on.
 /// A full listener send buffer drops the reply (counted as a failed reply): the loop never blocks.
 /// Replies to one load balancer of one size leave as one UDP GSO message (UDP_SEGMENT). SPP flows'
-/// replies are received after 38 bytes of headroom, where the flow's SPP header goes: no copy of the payload.
+/// replies are received after 38 bytes of headroom, where the flow's SPP header goes: no copy of the
+/// payload; on the sending side, an SPP remote's replies lose that header on the way to the client.
 /// </summary>
 internal sealed class UdpReplies : IDisposable
 {
@@ -27,12 +28,13 @@ internal sealed class UdpReplies : IDisposable
     private readonly UdpListenerContext _listener;
     private readonly int _listenFd;
     private readonly UdpFlows _flows;
-    private readonly DatagramBatch _replies = new(BatchSize, UdpReceiver.MaxDatagramSize);
+    private readonly DatagramBatch _replies;
     private readonly SegmentedSendList _segmented = new(BatchSize);
     private readonly UdpFlow?[] _replyFlow = new UdpFlow?[BatchSize];
     private readonly int[] _runStart = new int[BatchSize];
     private readonly int[] _runCount = new int[BatchSize];
     private readonly int _headroom;
+    private readonly int _strip;
     private bool _segmentation;
     private int _count;
 
@@ -42,7 +44,10 @@ internal sealed class UdpReplies : IDisposable
         _listenFd = listenFd;
         _flows = flows;
         _segmentation = listener.Options.UdpGso;
-        _headroom = listener.Options.UdpHeader == Configuration.UdpHeaderFormat.Spp ? ProxyProtocol.SppHeader.Length : 0;
+        bool sending = listener.Options.Role == Configuration.ListenerRole.Send;
+        _headroom = !sending && listener.Options.UdpHeader == Configuration.UdpHeaderFormat.Spp ? ProxyProtocol.SppHeader.Length : 0;
+        _strip = sending && listener.Options.SendHeader == Configuration.SendHeaderFormat.Spp ? ProxyProtocol.SppHeader.Length : 0;
+        _replies = new DatagramBatch(BatchSize, UdpReceiver.MaxDatagramSize + _headroom);
     }
 
     public static bool IsUnreachable(Errno errno) => errno is Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH;
@@ -90,22 +95,54 @@ internal sealed class UdpReplies : IDisposable
                 return;
             }
 
-            int n = received.Int;
+            int n = _strip > 0 ? StripSpp(flow, first, received.Int) : received.Int;
             for (int k = 0; k < n; k++)
             {
-                _replies.ArmReply(first + k, flow.Balancer, flow.ReplyHeader);
+                _replies.ArmReply(first + k, flow.Balancer);
+                if (_headroom > 0)
+                {
+                    _replies.Prepend(first + k, flow.Header);
+                }
+
                 _replyFlow[first + k] = flow;
             }
 
             _count += n;
             flow.ToClient += n;
-            budget -= n;
+            budget -= received.Int;
             _flows.Touch(flow);
-            if (n < want)
+            if (received.Int < want)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Sending SPP: the remote's replies carry the flow's SPP header; it is removed before they go to
+    /// the client. One without it is dropped (counted) and the rest close the gap. The number kept.
+    /// </summary>
+    private int StripSpp(UdpFlow flow, int first, int n)
+    {
+        int kept = 0;
+        for (int k = 0; k < n; k++)
+        {
+            if (!ProxyProtocol.SppCodec.Parse(_replies.Datagram(first + k)).IsValid)
+            {
+                _listener.Report.ReplyWithoutHeader(flow);
+                continue;
+            }
+
+            if (kept != k)
+            {
+                _replies.Copy(first + k, first + kept);
+            }
+
+            _replies.Skip(first + kept, _strip);
+            kept++;
+        }
+
+        return kept;
     }
 
     /// <summary>Sends every reply gathered so far on the listener.</summary>

@@ -30,9 +30,10 @@ internal sealed class UdpReport
 
     private readonly string _header;
 
-    public UdpReport(UdpCounters counters, ILogger flowLog, TimeProvider time, UdpHeaderFormat header = UdpHeaderFormat.V2)
+    /// <param name="header">The header format, for the flow lines ("v2-first", "send spp").</param>
+    public UdpReport(UdpCounters counters, ILogger flowLog, TimeProvider time, string header = "v2")
     {
-        _header = UdpHeaderFormats.Name(header);
+        _header = header;
         _counters = counters;
         _log = flowLog;
         _drop = new LogRateLimiter(time, LogInterval);
@@ -138,6 +139,16 @@ internal sealed class UdpReport
         if (_refused.TryEnter(out long suppressed))
         {
             UdpLog.UpstreamRefused(_log, flow.Target, new LoggedAddress(flow.Key.Client), suppressed);
+        }
+    }
+
+    /// <summary>Sending SPP: a reply from the remote without a valid SPP header is not passed on.</summary>
+    public void ReplyWithoutHeader(UdpFlow flow)
+    {
+        _counters.OnReplyFailed();
+        if (_reply.TryEnter(out long suppressed))
+        {
+            UdpLog.ReplyFailed(_log, new LoggedAddress(flow.Key.Balancer), new LoggedAddress(flow.Key.Client), "the remote's reply has no SPP header", suppressed);
         }
     }
 

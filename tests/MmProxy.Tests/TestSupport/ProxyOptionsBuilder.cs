@@ -22,6 +22,11 @@ internal sealed class ProxyOptionsBuilder
     public uint Mark { get; set; }
     public bool UdpGso { get; set; } = true;
     public UdpHeaderFormat UdpHeader { get; set; }
+    public TransportProtocol Protocol { get; set; }
+    public ListenerRole Role { get; set; }
+    public SendHeaderFormat SendHeader { get; set; } = SendHeaderFormat.V2;
+    public bool SendCrc32C { get; set; }
+    public bool SendUniqueId { get; set; }
 
     public ProxyOptions Build() => new()
     {
@@ -37,6 +42,11 @@ internal sealed class ProxyOptionsBuilder
         CloseAfter = CloseAfter,
         MaxUdpFlows = MaxUdpFlows,
         UdpHeader = UdpHeader,
+        Protocol = Protocol,
+        Role = Role,
+        SendHeader = SendHeader,
+        SendCrc32C = SendCrc32C,
+        SendUniqueId = SendUniqueId,
         Mark = Mark,
         UdpGso = UdpGso,
         Verbosity = Verbosity.StateChanges,

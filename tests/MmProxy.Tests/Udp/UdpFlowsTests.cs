@@ -35,7 +35,7 @@ public sealed class UdpFlowsTests : IDisposable
         _context = new UdpListenerContext(options, new AllowedSubnetsProvider(AllowedSubnets.AllowAll), _counters, new ListLoggerFactory(), _time);
         _epoll = Epoll.TryCreate(out Errno errno) ?? throw new InvalidOperationException("epoll: " + errno.Describe());
         _clock = new LoopClock(_time);
-        _flows = new UdpFlows(_context, _epoll, _clock);
+        _flows = new UdpFlows(_context, _epoll, _clock, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9));
     }
 
     [Fact]

@@ -63,6 +63,7 @@ internal sealed class UdpLoopRig : IAsyncDisposable
     /// <param name="subnets">Allowed senders; null: everyone.</param>
     /// <param name="gso">UDP GSO for replies.</param>
     /// <param name="header">--udp-header.</param>
+    /// <param name="send">The sending side (mmproxy send) with this header, instead of the receiving side.</param>
     public static UdpLoopRig Start(
         TimeProvider? time = null,
         TimeSpan? closeAfter = null,
@@ -71,7 +72,8 @@ internal sealed class UdpLoopRig : IAsyncDisposable
         bool bindUpstream = true,
         AllowedSubnets? subnets = null,
         bool gso = true,
-        UdpHeaderFormat header = UdpHeaderFormat.V2)
+        UdpHeaderFormat header = UdpHeaderFormat.V2,
+        SendHeaderFormat? send = null)
     {
         Socket? upstream = null;
         int port;
@@ -94,6 +96,9 @@ internal sealed class UdpLoopRig : IAsyncDisposable
             MaxUdpFlows = maxFlows,
             UdpGso = gso,
             UdpHeader = header,
+            Protocol = TransportProtocol.Udp,
+            Role = send is null ? ListenerRole.Receive : ListenerRole.Send,
+            SendHeader = send ?? SendHeaderFormat.V2,
         }.Build();
         UdpListener? listener = UdpListener.Open(new IPEndPoint(IPAddress.Loopback, 0), loops, out string? error);
         if (listener is null)

@@ -94,10 +94,10 @@ internal static partial class ConfigFileLoader
 
     private static string ExpectedType(string field) => field switch
     {
-        "name" or "protocol" or "listen" or "ipv4" or "ipv6" => "expected a string",
+        "name" or "role" or "protocol" or "listen" or "ipv4" or "ipv6" or "remote" => "expected a string",
         "listeners[]" or "$" or "$.listeners" => "expected \"listeners\": [ {...}, ... ]",
         _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is IntegerSetting => "expected an integer (no quotes)",
-        _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is SwitchSetting => "expected true or false (no quotes)",
+        _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is SwitchSetting or FlagSetting => "expected true or false (no quotes)",
         _ when ListenerSettings.All.FirstOrDefault(s => s.Field == field) is ChoiceSetting choice => "expected a string: " + choice.Expected,
         _ => "see the README section \"Configuration file\"",
     };

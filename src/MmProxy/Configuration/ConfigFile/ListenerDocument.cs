@@ -10,10 +10,15 @@ namespace MmProxy.Configuration.ConfigFile;
 internal sealed class ListenerDocument
 {
     public string? Name { get; set; }
+    public string? Role { get; set; }
     public string? Protocol { get; set; }
     public string? Listen { get; set; }
     public string? Ipv4 { get; set; }
     public string? Ipv6 { get; set; }
+    public string? Remote { get; set; }
+    public string? Header { get; set; }
+    public bool? Crc32c { get; set; }
+    public bool? UniqueId { get; set; }
     public JsonElement? AllowedSubnets { get; set; }
     public long? Mark { get; set; }
     public long? Listeners { get; set; }

@@ -35,12 +35,14 @@ internal static class ListenerSettings
     public static readonly DurationSetting HeaderTimeout = new(
         "--header-timeout", [], "headerTimeout",
         "Time a connection has to deliver its PROXY header (default: 5s)",
-        TimeSpan.FromSeconds(5), canBeOff: false);
+        TimeSpan.FromSeconds(5), canBeOff: false)
+    { Roles = SettingRoles.Receive };
 
     public static readonly IntegerSetting MaxHeaderSize = new(
         "--max-header-size", [], "maxHeaderSize", "BYTES",
         "Largest PROXY header accepted, in bytes (v2 TLVs included)",
-        defaultValue: 4096, min: ProxyHeaderParserOptions.MinimumMaxHeaderSize, max: ProxyHeaderParserOptions.LargestPossibleHeader);
+        defaultValue: 4096, min: ProxyHeaderParserOptions.MinimumMaxHeaderSize, max: ProxyHeaderParserOptions.LargestPossibleHeader)
+    { Roles = SettingRoles.Receive };
 
     public static readonly DurationSetting ConnectTimeout = new(
         "--connect-timeout", [], "connectTimeout",
@@ -62,7 +64,24 @@ internal static class ListenerSettings
         "UDP: how the load balancer carries the client: v2 = a PROXY v2 header on every datagram (dnsdist, caddy-l4, udppp); "
             + "v2-first = on the first datagram of a session only (Cloudflare Spectrum \"PROXY protocol v2\" for UDP, frp); "
             + "spp = a Simple Proxy Protocol header on every datagram, and on every reply (Spectrum \"Simple Proxy Protocol\", Tencent EdgeOne)",
-        UdpHeaderFormats.Names, "v2");
+        HeaderFormatNames.UdpNames, "v2")
+    { Roles = SettingRoles.Receive };
+
+    public static readonly ChoiceSetting SendHeader = new(
+        "--header", "header",
+        "The header to write: v1 (TCP only), v2 (TCP4/TCP6 on a connection, UDP4/UDP6 on every datagram), spp (UDP only: Simple Proxy Protocol on every datagram, removed from the replies)",
+        HeaderFormatNames.SendNames, "v2")
+    { Roles = SettingRoles.Send };
+
+    public static readonly FlagSetting Crc32C = new(
+        "--crc32c", "crc32c",
+        "v2: add a CRC32C TLV, so the receiver can check the header")
+    { Roles = SettingRoles.Send };
+
+    public static readonly FlagSetting UniqueId = new(
+        "--unique-id", "uniqueId",
+        "v2: add a UNIQUE_ID TLV (0x05): 16 random bytes, one value per connection or UDP flow")
+    { Roles = SettingRoles.Send };
 
     /// <summary>Measurements (README, "Measurement options"): the copy/splice switch of the TCP relay.</summary>
     public static readonly IntegerSetting SpliceThreshold = new(
@@ -85,10 +104,10 @@ internal static class ListenerSettings
     /// <summary>Every tunable, in --help order.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
-        Listeners, Mark, CloseAfter, MaxUdpFlows, UdpHeader, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
+        Listeners, Mark, CloseAfter, MaxUdpFlows, UdpHeader, SendHeader, Crc32C, UniqueId, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
         SpliceThreshold, PipeSize, UdpGso,
     ];
 
     /// <summary>The configuration-file fields of a listener that are not tunables, in README order.</summary>
-    public static IReadOnlyList<string> AddressFields { get; } = ["name", "protocol", "listen", "ipv4", "ipv6", "allowedSubnets"];
+    public static IReadOnlyList<string> AddressFields { get; } = ["name", "role", "protocol", "listen", "ipv4", "ipv6", "remote", "allowedSubnets"];
 }

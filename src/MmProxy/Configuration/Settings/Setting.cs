@@ -31,6 +31,9 @@ internal abstract class Setting
 
     public bool Hidden { get; }
 
+    /// <summary>The listeners it applies to (the command that has the flag: <c>mmproxy</c>, <c>mmproxy send</c>).</summary>
+    public SettingRoles Roles { get; init; } = SettingRoles.Both;
+
     /// <summary>What the value must be, for error messages: "an integer from 1 to 1024".</summary>
     public abstract string Expected { get; }
 }

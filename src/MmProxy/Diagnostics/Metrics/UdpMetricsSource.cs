@@ -22,10 +22,10 @@ internal static class UdpMetricsSource
                 dropped.Add(new(label, counters.Dropped(reason)));
             }
 
-            var received = new List<KeyValuePair<string, long>>(UdpHeaderFormats.Names.Count);
-            for (int i = 0; i < UdpHeaderFormats.Names.Count; i++)
+            var received = new List<KeyValuePair<string, long>>(HeaderFormatNames.UdpNames.Count);
+            for (int i = 0; i < HeaderFormatNames.UdpNames.Count; i++)
             {
-                received.Add(new(UdpHeaderFormats.Names[i], counters.ReceivedBy((UdpHeaderFormat)i)));
+                received.Add(new(HeaderFormatNames.UdpNames[i], counters.ReceivedBy((UdpHeaderFormat)i)));
             }
 
             return new UdpMetricsSnapshot(activeFlows(), counters.FlowsCreated, counters.FlowsExpired,
