@@ -30,7 +30,7 @@ internal static class ProxyHost
         IReadOnlyList<ListenerUnit> units = loaded.Config?.Units() ?? [];
 
         // Only the receiving side spoofs: a configuration of senders runs without CAP_NET_ADMIN.
-        string? capabilityError = loaded.Succeeded && units.Any(u => u.Options.Role == ListenerRole.Receive)
+        string? capabilityError = loaded.Succeeded && units.Any(IsReceiver)
             ? TransparentCapability.Check()
             : null;
         var counters = new ProxyCounters();
@@ -69,7 +69,7 @@ internal static class ProxyHost
         }
 
         using var signals = new ProcessSignals(cancellationToken);
-        OperationsHost operationsHost = OperationsHost.Start(operations, units[0].Options, counters, log);
+        OperationsHost operationsHost = OperationsHost.Start(operations, (units.FirstOrDefault(IsReceiver) ?? units[0]).Options, counters, log);
         await using var operationsScope = operationsHost.ConfigureAwait(false);
         if (operationsHost.StartupError is { } operationsError)
         {
@@ -141,6 +141,8 @@ internal static class ProxyHost
         }
     }
 
+    private static bool IsReceiver(ListenerUnit unit) => unit.Options.Role == ListenerRole.Receive;
+
     /// <summary>Returns the status reported to systemd.</summary>
     private static async Task<string> ReloadAsync(IConfigSource source, ListenerSet listeners, ILogger log)
     {
@@ -158,6 +160,14 @@ internal static class ProxyHost
         }
 
         ReloadPlan plan = ReloadPlan.Create(listeners.Units.ToArray(), config.Units());
+
+        // A configuration of senders ran without the capability check: a receiver added now needs it.
+        if ((plan.Open.Any(IsReceiver) || plan.Reopen.Any(r => IsReceiver(r.New))) && TransparentCapability.Check() is { } capabilityError)
+        {
+            ReloadLog.ReloadRejected(log, capabilityError);
+            return source.RejectedStatus(capabilityError);
+        }
+
         if (await listeners.ApplyAsync(plan).ConfigureAwait(false) is { } error)
         {
             ReloadLog.ReloadRejected(log, error);

@@ -24,6 +24,7 @@ internal sealed class TcpHeaderSender : ITcpConnectionStart
 
     public void Start(TcpConnection c)
     {
+        c.Phase = TcpPhase.Header; // from here a crash closes it like any connection
         ProxyAddress client = ProxyAddress.FromIPEndPoint(c.Peer);
         ProxyAddress reached = RawSocket.TryGetLocalAddress(c.ClientFd, out NativeSocketAddress local) && local.TryGetProxyAddress(out ProxyAddress address)
             ? address

@@ -26,6 +26,7 @@ internal sealed class UdpFlows
     private readonly ProxyAddress _listenAddress;
     private readonly DeadlineList<UdpFlow> _expiry = new();
     private readonly Stack<int> _freeSlots = new();
+    private readonly List<UdpFlow> _retired = [];
     private UdpFlow?[] _slots = new UdpFlow?[64];
     private int _slotsUsed;
     private uint _generation;
@@ -79,8 +80,11 @@ internal sealed class UdpFlows
 
         if (_sessions is not null && _sessions.TryGetValue(key.Balancer, out UdpFlow? previous))
         {
-            // v2-first: a header naming another client ends the endpoint's session first (and frees its place in the bound).
-            Close(previous);
+            // v2-first: a header naming another client ends the endpoint's session first (and frees its
+            // place in the bound). Its socket stays open until the batch is sent: earlier datagrams of
+            // this batch still go out on it, and its descriptor number must not be reused meanwhile.
+            Detach(previous);
+            _retired.Add(previous);
             _listener.Report.SessionRetargeted(previous, key.Client);
         }
 
@@ -172,18 +176,43 @@ internal sealed class UdpFlows
         {
             Close(flow);
         }
+
+        CloseRetired();
+    }
+
+    /// <summary>After a receive batch is sent: the sockets of the sessions it re-targeted.</summary>
+    public void CloseRetired()
+    {
+        foreach (UdpFlow flow in _retired)
+        {
+            Release(flow);
+        }
+
+        _retired.Clear();
     }
 
     private void Close(UdpFlow flow)
     {
+        Detach(flow);
+        Release(flow);
+    }
+
+    /// <summary>Out of the table: no datagram finds it any more; its place in the bound is free.</summary>
+    private void Detach(UdpFlow flow)
+    {
         flow.Expiry.Cancel();
         _byKey.Remove(flow.Key);
         _sessions?.Remove(flow.Key.Balancer);
+        _listener.Limit.Release();
+        Volatile.Write(ref _count, _count - 1);
+    }
+
+    /// <summary>Its slot, epoll registration and socket.</summary>
+    private void Release(UdpFlow flow)
+    {
         _slots[flow.Slot] = null;
         _freeSlots.Push(flow.Slot);
         _ = _epoll.Delete(flow.Fd);
         _ = Descriptor.Close(flow.Fd);
-        _listener.Limit.Release();
-        Volatile.Write(ref _count, _count - 1);
     }
 }

@@ -87,6 +87,9 @@ internal sealed class UdpLoop : ILoopHandler
     /// <summary>Asks the loop to close its flows and end; await <see cref="Exited"/>.</summary>
     public void RequestStop() => _loop.RequestStop();
 
+    /// <summary>Runs <paramref name="action"/> on the loop thread (tests: hold the loop while datagrams queue into one batch).</summary>
+    public Task RunOnLoopAsync(Action action) => _loop.RunOnLoopAsync(action);
+
     /// <summary>Completes after the loop's next whole iteration (see <see cref="EventLoop.SyncAsync"/>).</summary>
     public Task SyncAsync() => _loop.SyncAsync();
 

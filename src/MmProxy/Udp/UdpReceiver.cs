@@ -127,6 +127,8 @@ internal sealed class UdpReceiver : IDisposable
             _batchFlows[f] = null;
             SendUpstream(flow, flow.BatchStart, flow.BatchCount);
         }
+
+        _flows.CloseRetired();
     }
 
     /// <summary>The flow for datagram <paramref name="index"/> (payload offset noted), or null when it is dropped (counted).</summary>

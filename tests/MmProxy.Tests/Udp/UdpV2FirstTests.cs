@@ -145,6 +145,29 @@ public sealed class UdpV2FirstTests
         Assert.False(LoopbackUdp.IsInUse(first), "the first client's flow socket is still open");
     }
 
+    /// <summary>Needs root. One receive batch: the old session's datagrams, then a header re-targeting it.</summary>
+    [Fact]
+    public async Task Datagrams_before_a_retargeting_header_in_one_batch_still_leave_as_the_old_client()
+    {
+        await using var rig = UdpLoopRig.Start(header: UdpHeaderFormat.V2First);
+        Socket balancer = rig.NewBalancer();
+        IPEndPoint second = Client("127.0.0.8");
+        rig.Send(balancer, "open");
+        (_, IPEndPoint local) = await rig.ReceiveUpstreamAsync();
+
+        using var gate = new ManualResetEventSlim();
+        Task held = rig.Loop.RunOnLoopAsync(gate.Wait);
+        SendPlain(rig, balancer, "old-1");
+        SendPlain(rig, balancer, "old-2");
+        balancer.SendTo(rig.Proxy(second, "moved"), rig.EndPoint); // loopback: queued on the listener when sendto returns
+        gate.Set();
+        await held;
+
+        Assert.Equal(("old-1", local), await rig.ReceiveUpstreamAsync());
+        Assert.Equal(("old-2", local), await rig.ReceiveUpstreamAsync());
+        Assert.Equal(("moved", second), await rig.ReceiveUpstreamAsync());
+    }
+
     private static void SendPlain(UdpLoopRig rig, Socket balancer, string payload) => LoopbackUdp.SendText(balancer, payload, rig.EndPoint);
 
     private static IPEndPoint Client(string address)
