@@ -4,26 +4,36 @@ using System.Diagnostics;
 namespace MmProxy.Routing;
 
 /// <summary>
-/// Runs iproute2's `ip`. We shell out instead of speaking rtnetlink: building and parsing
+/// Runs iproute2's `ip` (or nftables' `nft`: same contract). We shell out instead of speaking rtnetlink: building and parsing
 /// RTM_NEWRULE/RTM_GETROUTE messages by hand is a lot of code for four rules and two lookups, and
 /// iproute2 is installed wherever policy routing is configured (the operator uses the same tool,
 /// so what we run is exactly the fix we print). Never throws for a failing or missing `ip`.
 /// </summary>
-internal sealed class IpCommand
+internal sealed class IpCommand : ICommandRunner
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     private readonly string _executable;
     private readonly TimeSpan _timeout;
+    private readonly string _package;
 
-    public IpCommand(string executable = "ip", TimeSpan? timeout = null)
+    /// <param name="package">The Debian package that provides <paramref name="executable"/>, for "install …".</param>
+    public IpCommand(string executable = "ip", TimeSpan? timeout = null, string package = "iproute2")
     {
         ArgumentException.ThrowIfNullOrEmpty(executable);
+        ArgumentException.ThrowIfNullOrEmpty(package);
         _executable = executable;
         _timeout = timeout ?? DefaultTimeout;
+        _package = package;
     }
 
-    public async Task<IpCommandResult> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    /// <summary>`nft`, for the --tproxy table (package nftables).</summary>
+    public static IpCommand Nft() => new("nft", package: "nftables");
+
+    public Task<IpCommandResult> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken = default) =>
+        RunAsync(arguments, null, cancellationToken);
+
+    public async Task<IpCommandResult> RunAsync(IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         string line = Format(_executable, arguments);
@@ -48,18 +58,18 @@ internal sealed class IpCommand
         }
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
         {
-            return new IpCommandResult(line, -1, string.Empty, $"cannot run {_executable}: {ex.Message} (install iproute2)");
+            return new IpCommandResult(line, -1, string.Empty, $"cannot run {_executable}: {ex.Message} (install {_package})");
         }
 
         using (process)
         {
-            process.StandardInput.Close();
             Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_timeout);
             try
             {
+                await WriteInputAsync(process, standardInput, timeout.Token).ConfigureAwait(false);
                 await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -73,6 +83,24 @@ internal sealed class IpCommand
     }
 
     public Task<IpCommandResult> RunAsync(params string[] arguments) => RunAsync((IReadOnlyList<string>)arguments);
+
+    // Read while writing (stdout and stderr are drained already), then close: the program sees EOF.
+    private static async Task WriteInputAsync(Process process, string? input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (input is not null)
+            {
+                await process.StandardInput.WriteAsync(input.AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The program exited without reading all of it: its exit code and stderr say why.
+        }
+    }
 
     /// <summary>A shell-pasteable command line ("ip rule add from 127.0.0.1/8 iif lo table 123").</summary>
     public static string Format(string executable, IReadOnlyList<string> arguments)

@@ -10,7 +10,10 @@ namespace MmProxy.Routing;
 /// </summary>
 internal static class ProxyChecks
 {
-    /// <summary>Every check, in order: capabilities, then per client family routes and target connects.</summary>
+    /// <summary>
+    /// Every check, in order: capabilities, then per client family routes and target connects, then
+    /// with --tproxy our nft table and the fwmark route of its mark.
+    /// </summary>
     public static async Task<IReadOnlyList<CheckResult>> RunAllAsync(ProxyOptions options, RoutingChecks checks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -51,6 +54,19 @@ internal static class ProxyChecks
             results.Add(plain.Status == CheckStatus.Ok
                 ? await checks.SpoofedConnectAsync(family, target, options.Mark, options.ConnectTimeout).ConfigureAwait(false)
                 : CheckResult.Skipped($"{label} target {target} (spoofed connect)", "the plain connect failed"));
+        }
+
+        if (checks.Tproxy is not null && checks.Recipe.Tproxy is { } tproxy)
+        {
+            results.AddRange(await checks.Tproxy.TableAsync(cancellationToken).ConfigureAwait(false));
+            if (tproxy.Mark != options.Mark)
+            {
+                // The same mark as --mark: its route is checked above already.
+                foreach (AddressFamily family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+                {
+                    results.Add(await checks.MarkRouteAsync(family, tproxy.Mark, "TPROXY", cancellationToken).ConfigureAwait(false));
+                }
+            }
         }
 
         return results;

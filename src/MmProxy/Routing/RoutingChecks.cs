@@ -16,18 +16,22 @@ internal sealed class RoutingChecks
     private const string CapabilityFix =
         "run as root, or `setcap cap_net_admin+ep /usr/bin/mmproxy`, or AmbientCapabilities=CAP_NET_ADMIN in the systemd unit";
 
-    private readonly IpCommand _ip;
+    private readonly ICommandRunner _ip;
     private readonly RoutingRecipe _recipe;
 
-    public RoutingChecks(IpCommand ip, RoutingRecipe recipe)
+    public RoutingChecks(ICommandRunner ip, RoutingRecipe recipe, ICommandRunner? nft = null)
     {
         ArgumentNullException.ThrowIfNull(ip);
         ArgumentNullException.ThrowIfNull(recipe);
         _ip = ip;
         _recipe = recipe;
+        Tproxy = recipe.Nft is null ? null : new TproxyChecks(nft ?? IpCommand.Nft(), recipe);
     }
 
     public RoutingRecipe Recipe => _recipe;
+
+    /// <summary>The checks of our nft table, with --tproxy; null without it.</summary>
+    public TproxyChecks? Tproxy { get; }
 
     /// <summary>Can this process set IP_TRANSPARENT (IPv4) / IPV6_TRANSPARENT (IPv6)?</summary>
     public static CheckResult Transparent(AddressFamily family)
@@ -81,9 +85,13 @@ internal sealed class RoutingChecks
     }
 
     /// <summary>With --mark: are packets carrying the mark routed locally (`ip rule add fwmark N lookup T`)?</summary>
-    public async Task<CheckResult> MarkRouteAsync(AddressFamily family, uint mark, CancellationToken cancellationToken = default)
+    public Task<CheckResult> MarkRouteAsync(AddressFamily family, uint mark, CancellationToken cancellationToken = default) =>
+        MarkRouteAsync(family, mark, null, cancellationToken);
+
+    /// <summary>The same for the mark of something else (<paramref name="purpose"/> "TPROXY": --tproxy-mark), named after it.</summary>
+    public async Task<CheckResult> MarkRouteAsync(AddressFamily family, uint mark, string? purpose, CancellationToken cancellationToken)
     {
-        string name = $"{FamilyName(family)} fwmark {mark.ToString(CultureInfo.InvariantCulture)} route";
+        string name = $"{FamilyName(family)} fwmark {mark.ToString(CultureInfo.InvariantCulture)} route{(purpose is null ? string.Empty : $" ({purpose})")}";
         if (family == AddressFamily.InterNetworkV6 && !Socket.OSSupportsIPv6)
         {
             return CheckResult.Skipped(name, "this host has no IPv6");
@@ -93,7 +101,7 @@ internal sealed class RoutingChecks
         string flag = family == AddressFamily.InterNetworkV6 ? "-6" : "-4";
         IpCommandResult lookup = await _ip.RunAsync(
             [flag, "route", "get", client.ToString(), "mark", mark.ToString(CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
-        return Verdict(name, lookup, $"packets marked {mark} to {client}", _recipe.FixFor(family, markRuleOnly: true));
+        return Verdict(name, lookup, $"packets marked {mark} to {client}", _recipe.FixForMark(family, mark));
     }
 
     /// <summary>Does anything listen on the target? A plain connect, no spoofing.</summary>

@@ -8,7 +8,8 @@ using MmProxy.Hosting;
 namespace MmProxy.Routing;
 
 /// <summary>
-/// `mmproxy check [proxy flags] [--table N]` and `mmproxy routing apply|remove|print [--table N] [--mark N]`.
+/// `mmproxy check [proxy flags] [--table N] [--tproxy PORTS --to PORT]` and
+/// `mmproxy routing apply|remove|print [--table N] [--mark N] [--tproxy PORTS --to PORT [-p tcp|udp|both]]`.
 /// Exit status 0 when everything passed, 1 when a check or a step failed.
 /// </summary>
 internal static class RoutingCommands
@@ -18,9 +19,12 @@ internal static class RoutingCommands
         var proxyFlags = new ProxyCommandLine();
         var command = new Command("check",
             "Checks what the proxy needs, with the same flags as the proxy: IP_TRANSPARENT, the return route for " +
-            "spoofed sources (192.0.2.1, 2001:db8::1), and that each target answers a plain and a spoofed connect. " +
+            "spoofed sources (192.0.2.1, 2001:db8::1), and that each target answers a plain and a spoofed connect; " +
+            "with --tproxy PORTS --to PORT also the nft table and fwmark route `routing apply` adds for it (-p: which protocol). " +
             "Prints OK or FAILED with the command that fixes it; exits 1 when a check fails.");
         proxyFlags.AddTo(command);
+        var tproxy = new TproxyOptions(withProtocol: false);
+        tproxy.AddTo(command);
         AddGoStyleAliases(command);
         Option<int> table = TableOption();
         command.Options.Add(table);
@@ -28,7 +32,9 @@ internal static class RoutingCommands
         {
             ProxyOptions options = proxyFlags.ToProxyOptions(parseResult);
             TextWriter output = parseResult.InvocationConfiguration.Output;
-            var checks = new RoutingChecks(new IpCommand(), new RoutingRecipe(parseResult.GetValue(table), options.Mark));
+            TproxyProtocols protocols = options.Protocol == TransportProtocol.Udp ? TproxyProtocols.Udp : TproxyProtocols.Tcp;
+            var recipe = new RoutingRecipe(parseResult.GetValue(table), options.Mark, tproxy.ToSpec(parseResult, protocols));
+            var checks = new RoutingChecks(new IpCommand(), recipe, IpCommand.Nft());
             IReadOnlyList<CheckResult> results = await ProxyChecks.RunAllAsync(options, checks, cancellationToken).ConfigureAwait(false);
             foreach (CheckResult result in results)
             {
@@ -44,10 +50,12 @@ internal static class RoutingCommands
     {
         var command = new Command("routing",
             "Installs (apply), removes (remove) or prints (print) the policy routing that returns the service's replies " +
-            "to spoofed client addresses through loopback, for IPv4 and IPv6. apply and remove are idempotent.");
+            "to spoofed client addresses through loopback, for IPv4 and IPv6; with --tproxy PORTS --to PORT also the nft table " +
+            "(inet mmproxy) that diverts those ports to the transparent listener and the fwmark rule that delivers them. " +
+            "apply and remove are idempotent.");
         command.Subcommands.Add(CreateRoutingAction("apply", "Adds the rules and routes that are missing"));
         command.Subcommands.Add(CreateRoutingAction("remove", "Removes the rules and routes (only ours; the rest of the table is left alone)"));
-        command.Subcommands.Add(CreateRoutingAction("print", "Prints the `ip` commands apply would run"));
+        command.Subcommands.Add(CreateRoutingAction("print", "Prints the `ip` (and `nft`) commands apply would run"));
         return command;
     }
 
@@ -64,11 +72,13 @@ internal static class RoutingCommands
         };
         command.Options.Add(table);
         command.Options.Add(mark);
+        var tproxy = new TproxyOptions(withProtocol: true);
+        tproxy.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var recipe = new RoutingRecipe(parseResult.GetValue(table), (uint)parseResult.GetValue(mark));
+            var recipe = new RoutingRecipe(parseResult.GetValue(table), (uint)parseResult.GetValue(mark), tproxy.ToSpec(parseResult));
             TextWriter output = parseResult.InvocationConfiguration.Output;
-            var tables = new RoutingTables(new IpCommand());
+            var tables = new RoutingTables(new IpCommand(), IpCommand.Nft());
             bool ok = verb switch
             {
                 "apply" => await tables.ApplyAsync(recipe, output, cancellationToken).ConfigureAwait(false),

@@ -25,6 +25,7 @@ internal sealed class RoutingStep
         AddArguments = [familyFlag, noun, "add", .. selector, "table", tableText];
         DeleteArguments = [familyFlag, noun, "del", .. selector, "table", tableText];
         ShowArguments = [familyFlag, noun, "show", "table", tableText];
+        TableRulesArguments = [familyFlag, "rule", "show", "table", tableText];
     }
 
     public AddressFamily Family { get; }
@@ -38,6 +39,9 @@ internal sealed class RoutingStep
     public IReadOnlyList<string> DeleteArguments { get; }
 
     public IReadOnlyList<string> ShowArguments { get; }
+
+    /// <summary>Lists the rules of this family that look up our table (whatever the step's kind).</summary>
+    public IReadOnlyList<string> TableRulesArguments { get; }
 
     public string AddCommand => IpCommand.Format("ip", AddArguments);
 

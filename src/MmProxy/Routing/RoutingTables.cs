@@ -3,19 +3,24 @@ namespace MmProxy.Routing;
 /// <summary>
 /// Installs and removes a <see cref="RoutingRecipe"/> idempotently: each step is listed first and
 /// added only when missing; removal deletes every copy present (duplicates included) and leaves
-/// anything else in the table alone. Returns one line per step and whether all went well.
+/// anything else in the table alone, including the local route while a rule that is not the
+/// recipe's still looks it up (the fwmark rule of --tproxy when only the loopback part is removed).
+/// With --tproxy our nft table comes after the `ip` steps and goes before them. Returns one line per
+/// step and whether all went well.
 /// </summary>
 internal sealed class RoutingTables
 {
     // Each copy of a rule needs its own `ip rule del`; more than this means something else re-adds it.
     private const int MaxDeletesPerStep = 16;
 
-    private readonly IpCommand _ip;
+    private readonly ICommandRunner _ip;
+    private readonly NftTables _nft;
 
-    public RoutingTables(IpCommand ip)
+    public RoutingTables(ICommandRunner ip, ICommandRunner? nft = null)
     {
         ArgumentNullException.ThrowIfNull(ip);
         _ip = ip;
+        _nft = new NftTables(nft ?? IpCommand.Nft());
     }
 
     public async Task<bool> ApplyAsync(RoutingRecipe recipe, TextWriter output, CancellationToken cancellationToken = default)
@@ -51,6 +56,12 @@ internal sealed class RoutingTables
             }
         }
 
+        if (recipe.Nft is not null)
+        {
+            // Last: packets are diverted only once the fwmark rules route them locally.
+            ok &= await _nft.ApplyAsync(recipe.Nft, output, cancellationToken).ConfigureAwait(false);
+        }
+
         return ok;
     }
 
@@ -59,11 +70,24 @@ internal sealed class RoutingTables
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(output);
         bool ok = true;
+        if (recipe.Nft is not null)
+        {
+            // First: stop diverting before the routing it needs goes.
+            ok &= await _nft.RemoveAsync(output, cancellationToken).ConfigureAwait(false);
+        }
+
         for (int i = recipe.Steps.Count - 1; i >= 0; i--)
         {
             RoutingStep step = recipe.Steps[i];
             int removed = 0;
             string? failure = null;
+            string? user = step.Kind == RoutingStepKind.Route ? await OtherUserAsync(recipe, step, cancellationToken).ConfigureAwait(false) : null;
+            if (user is not null)
+            {
+                await output.WriteLineAsync($"kept    {step.DeleteCommand}: still used by `{user}`").ConfigureAwait(false);
+                continue;
+            }
+
             for (int attempt = 0; attempt < MaxDeletesPerStep; attempt++)
             {
                 IpCommandResult listing = await ListAsync(step, cancellationToken).ConfigureAwait(false);
@@ -103,12 +127,41 @@ internal sealed class RoutingTables
     }
 
     /// <summary>Lists the rules or routes of our table; a table that does not exist yet is empty.</summary>
-    private async Task<IpCommandResult> ListAsync(RoutingStep step, CancellationToken cancellationToken)
+    private Task<IpCommandResult> ListAsync(RoutingStep step, CancellationToken cancellationToken) =>
+        ListAsync(step.ShowArguments, cancellationToken);
+
+    private async Task<IpCommandResult> ListAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        IpCommandResult listing = await _ip.RunAsync(step.ShowArguments, cancellationToken).ConfigureAwait(false);
+        IpCommandResult listing = await _ip.RunAsync(arguments, cancellationToken).ConfigureAwait(false);
         return !listing.Succeeded && listing.StdErr.Contains("table does not exist", StringComparison.Ordinal)
             ? listing with { ExitCode = 0, StdOut = string.Empty }
             : listing;
+    }
+
+    /// <summary>
+    /// A rule of the route's family that looks up our table and is not one of the recipe's (they go
+    /// too), when the route is there: then the route stays. Null when the route may go (or is absent,
+    /// or the listing fails: the delete loop reports that).
+    /// </summary>
+    private async Task<string?> OtherUserAsync(RoutingRecipe recipe, RoutingStep route, CancellationToken cancellationToken)
+    {
+        IpCommandResult routes = await ListAsync(route, cancellationToken).ConfigureAwait(false);
+        if (!routes.Succeeded || route.CountIn(routes.StdOut) == 0)
+        {
+            return null;
+        }
+
+        IpCommandResult rules = await ListAsync(route.TableRulesArguments, cancellationToken).ConfigureAwait(false);
+        if (!rules.Succeeded)
+        {
+            return null;
+        }
+
+        IEnumerable<RoutingStep> ours = recipe.Steps.Where(s => s.Family == route.Family && s.Kind == RoutingStepKind.Rule);
+        return rules.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => !ours.Any(step => step.CountIn(line) > 0))
+            .Select(line => string.Join(' ', line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)))
+            .FirstOrDefault();
     }
 
     /// <summary>The commands apply would run, as a shell script (for configuration management).</summary>
@@ -122,7 +175,25 @@ internal sealed class RoutingTables
             await output.WriteLineAsync(step.AddCommand).ConfigureAwait(false);
         }
 
+        if (recipe.Nft is not null)
+        {
+            NftTproxyTable nft = recipe.Nft;
+            TproxySpec spec = nft.Spec;
+            await output.WriteLineAsync(
+                $"# TPROXY: {spec.ProtocolsText} to ports {spec.Ports} (any address) go to the transparent listener on port {spec.ListenPort}, " +
+                $"marked {spec.MarkHex}: the fwmark rules above deliver them locally").ConfigureAwait(false);
+            await output.WriteLineAsync($"# one nft transaction that replaces table {NftTproxyTable.TableName} as a whole").ConfigureAwait(false);
+            await output.WriteLineAsync("nft -f - <<'EOF'").ConfigureAwait(false);
+            await output.WriteAsync(nft.ScriptText).ConfigureAwait(false);
+            await output.WriteLineAsync("EOF").ConfigureAwait(false);
+        }
+
         await output.WriteLineAsync("# to remove:").ConfigureAwait(false);
+        if (recipe.Nft is not null)
+        {
+            await output.WriteLineAsync("# " + NftTproxyTable.DeleteCommand).ConfigureAwait(false);
+        }
+
         for (int i = recipe.Steps.Count - 1; i >= 0; i--)
         {
             await output.WriteLineAsync("# " + recipe.Steps[i].DeleteCommand).ConfigureAwait(false);

@@ -4,9 +4,9 @@ using MmProxy.Routing;
 namespace MmProxy.Tests.Routing;
 
 /// <summary>
-/// A throwaway network namespace (loopback up, nothing else) and an <see cref="IpCommand"/> whose
-/// `ip` runs inside it (a two-line wrapper script), so routing code is tested against the real
-/// kernel without touching the host's tables. Deleted on disposal.
+/// A throwaway network namespace (loopback up, nothing else) and <see cref="IpCommand"/>s whose
+/// `ip` and `nft` run inside it (two-line wrapper scripts), so routing code is tested against the
+/// real kernel without touching the host's tables. Deleted on disposal.
 /// </summary>
 internal sealed class TestNamespace : IDisposable
 {
@@ -17,6 +17,7 @@ internal sealed class TestNamespace : IDisposable
         Name = name;
         Directory = directory;
         Ip = new IpCommand(Path.Combine(directory, "ip"));
+        Nft = new IpCommand(Path.Combine(directory, "nft"), package: "nftables");
     }
 
     public string Name { get; }
@@ -24,6 +25,9 @@ internal sealed class TestNamespace : IDisposable
     public string Directory { get; }
 
     public IpCommand Ip { get; }
+
+    /// <summary>`nft` in the namespace: see <see cref="RequireNft"/>.</summary>
+    public IpCommand Nft { get; }
 
     public static TestNamespace Create()
     {
@@ -37,8 +41,11 @@ internal sealed class TestNamespace : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         string script = Path.Combine(directory, "ip");
         File.WriteAllText(script, $"#!/bin/sh\nexec ip -n {name} \"$@\"\n");
+        string nft = Path.Combine(directory, "nft");
+        File.WriteAllText(nft, $"#!/bin/sh\nexec ip netns exec {name} nft \"$@\"\n");
 #pragma warning disable CA1416 // Linux only, like the daemon.
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(nft, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 #pragma warning restore CA1416
         var ns = new TestNamespace(name, directory);
         try
@@ -53,6 +60,22 @@ internal sealed class TestNamespace : IDisposable
             throw;
         }
     }
+
+    /// <summary>Fails the test (never skips it) when nftables is not installed.</summary>
+    public static void RequireNft()
+    {
+        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries);
+        if (!path.Concat(["/usr/sbin", "/sbin"]).Any(d => File.Exists(Path.Combine(d, "nft"))))
+        {
+            Assert.Fail("nft is missing: the --tproxy routing tests need nftables (apt-get install nftables)");
+        }
+    }
+
+    /// <summary>`nft list ruleset` in the namespace.</summary>
+    public string NftRuleset() => Run("ip", "netns", "exec", Name, "nft", "list", "ruleset");
+
+    /// <summary>Runs a program inside the namespace (`ip netns exec`); its exit code and output, whatever the exit.</summary>
+    public (int ExitCode, string Output) Exec(string file, params string[] args) => Execute("ip", ["netns", "exec", Name, file, .. args]);
 
     /// <summary>Runs `ip -n NAME args` and returns stdout; fails the test on a non-zero exit.</summary>
     public string Ip_(params string[] args) => Run("ip", ["-n", Name, .. args]);
@@ -74,6 +97,23 @@ internal sealed class TestNamespace : IDisposable
 
     public static string Run(string file, params string[] args)
     {
+        (int exitCode, string stdout, string stderr) = Start(file, args);
+        if (exitCode != 0)
+        {
+            Assert.Fail($"{file} {string.Join(' ', args)} exited {exitCode}: {stderr}");
+        }
+
+        return stdout;
+    }
+
+    private static (int ExitCode, string Output) Execute(string file, string[] args)
+    {
+        (int exitCode, string stdout, string stderr) = Start(file, args);
+        return (exitCode, stdout + stderr);
+    }
+
+    private static (int ExitCode, string StdOut, string StdErr) Start(string file, string[] args)
+    {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)
         {
@@ -89,12 +129,7 @@ internal sealed class TestNamespace : IDisposable
             Assert.Fail($"{file} {string.Join(' ', args)} hung");
         }
 
-        if (p.ExitCode != 0)
-        {
-            Assert.Fail($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr}");
-        }
-
-        return stdout;
+        return (p.ExitCode, stdout, stderr);
     }
 
     public void Dispose()
