@@ -13,7 +13,7 @@ FILTER=()
 
 # Real peers for the end-to-end tests (HAProxy, nginx with the stream module, dnsdist, kdig,
 # iproute2) and Debian's go-mmproxy as a behavioural peer.
-APT_PACKAGES=(haproxy nginx libnginx-mod-stream dnsdist knot-dnsutils iproute2 go-mmproxy procps util-linux libcap2-bin)
+APT_PACKAGES=(haproxy nginx libnginx-mod-stream dnsdist knot-dnsutils iproute2 go-mmproxy procps util-linux libcap2-bin nftables)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -11,6 +11,29 @@ namespace MmProxy.Cli;
 /// </summary>
 internal static class EndPointParser
 {
+    /// <summary>
+    /// A target: IP:PORT, or an address alone ("127.0.0.1", "::1", "[::1]"), which is port 0: the
+    /// port the client connected to (a TPROXY listener).
+    /// </summary>
+    public static bool TryParseTarget(ReadOnlySpan<char> text, out IPEndPoint? endPoint, out string? problem)
+    {
+        ReadOnlySpan<char> trimmed = text.Trim();
+        bool bracketed = trimmed.Length >= 2 && trimmed[0] == '[' && trimmed[^1] == ']';
+        ReadOnlySpan<char> bare = bracketed ? trimmed[1..^1] : trimmed;
+
+        // IPAddress.TryParse also takes "[::1]:443" and "1.2.3.4:80": only a lone address is port-less.
+        bool lone = bracketed || !trimmed.Contains('[');
+        if (lone && IPAddress.TryParse(bare, out IPAddress? address)
+            && (bare.Contains(':') == (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)))
+        {
+            endPoint = new IPEndPoint(address, 0);
+            problem = null;
+            return true;
+        }
+
+        return TryParse(text, out endPoint, out problem);
+    }
+
     public static bool TryParse(ReadOnlySpan<char> text, out IPEndPoint? endPoint, out string? problem)
     {
         endPoint = null;

@@ -34,17 +34,17 @@ internal sealed class ProxyCommandLine
         };
         TargetV4 = new Option<IPEndPoint>("-4", "--ipv4")
         {
-            Description = "Address to which IPv4 traffic will be forwarded to",
+            Description = "Address to which IPv4 traffic will be forwarded to (the address alone, with --transparent: the port the client connected to)",
             HelpName = "IP:PORT",
             DefaultValueFactory = _ => ProxyOptions.DefaultTargetV4,
-            CustomParser = SettingOptions.ParseEndPoint,
+            CustomParser = SettingOptions.ParseTarget,
         };
         TargetV6 = new Option<IPEndPoint>("-6", "--ipv6")
         {
-            Description = "Address to which IPv6 traffic will be forwarded to",
+            Description = "Address to which IPv6 traffic will be forwarded to (the address alone, with --transparent: the port the client connected to)",
             HelpName = "IP:PORT",
             DefaultValueFactory = _ => ProxyOptions.DefaultTargetV6,
-            CustomParser = SettingOptions.ParseEndPoint,
+            CustomParser = SettingOptions.ParseTarget,
         };
         Protocol = new Option<string>("-p", "--protocol")
         {
@@ -59,6 +59,11 @@ internal sealed class ProxyCommandLine
                 ? "Path to a file of the client subnets allowed to connect (one CIDR a line, # comments); without it every client is allowed"
                 : "Path to a file that contains allowed subnets of the proxy servers (one CIDR a line, # comments); without it every peer is allowed",
             HelpName = "PATH",
+        };
+        AllowedDestinations = new Option<string?>("--allowed-destinations")
+        {
+            Description = "With --dynamic-destination: a file of the destinations it may connect to, a line each: CIDR, CIDR PORT or CIDR FIRST-LAST (# comments)",
+            HelpName = "FILE",
         };
         Verbose = new Option<int>("-v")
         {
@@ -96,13 +101,16 @@ internal sealed class ProxyCommandLine
     public Option<IPEndPoint> TargetV6 { get; }
     public Option<string> Protocol { get; }
     public Option<string?> AllowedSubnets { get; }
+
+    /// <summary>Receive only.</summary>
+    public Option<string?> AllowedDestinations { get; }
     public Option<int> Verbose { get; }
     public Option<string> LogFormat { get; }
 
     /// <summary>Every option of one listener plus -v and --log-format (process-wide, allowed with --config).</summary>
     public IEnumerable<Option> All => Role == ListenerRole.Send
         ? [Listen, Remote, Protocol, AllowedSubnets, .. _tunables.Values, Verbose, LogFormat]
-        : [Listen, TargetV4, TargetV6, Protocol, AllowedSubnets, .. _tunables.Values, Verbose, LogFormat];
+        : [Listen, TargetV4, TargetV6, Protocol, AllowedSubnets, AllowedDestinations, .. _tunables.Values, Verbose, LogFormat];
 
     /// <summary>The option generated for a tunable of <see cref="ListenerSettings"/>.</summary>
     public Option OptionFor(Setting setting) => _tunables[setting];
@@ -113,6 +121,11 @@ internal sealed class ProxyCommandLine
         foreach (Option option in All)
         {
             command.Options.Add(option);
+        }
+
+        if (Role == ListenerRole.Receive)
+        {
+            command.Validators.Add(ValidateTargets);
         }
     }
 
@@ -153,14 +166,40 @@ internal sealed class ProxyCommandLine
             };
         }
 
+        string? destinations = result.GetValue(AllowedDestinations);
         return common with
         {
+            Transparent = result.GetValue((Option<bool>)OptionFor(ListenerSettings.Transparent)),
+            DynamicDestination = result.GetValue((Option<bool>)OptionFor(ListenerSettings.DynamicDestination)),
+            AllowedDestinationsPath = string.IsNullOrEmpty(destinations) ? null : destinations,
+            TargetsGiven = result.GetResult(TargetV4) is { Implicit: false } || result.GetResult(TargetV6) is { Implicit: false },
             TargetV4 = result.GetValue(TargetV4) ?? ProxyOptions.DefaultTargetV4,
             TargetV6 = result.GetValue(TargetV6) ?? ProxyOptions.DefaultTargetV6,
             HeaderTimeout = Duration(result, ListenerSettings.HeaderTimeout)!.Value,
             MaxHeaderSize = Integer(result, ListenerSettings.MaxHeaderSize),
             UdpHeader = HeaderFormatNames.Parse(result.GetValue((Option<string>)OptionFor(ListenerSettings.UdpHeader))!),
         };
+    }
+
+    /// <summary>What cannot work, refused at start: a port-less target without TPROXY, a dynamic destination without a list.</summary>
+    private void ValidateTargets(CommandResult result)
+    {
+        bool transparent = result.GetValue((Option<bool>)OptionFor(ListenerSettings.Transparent));
+        bool dynamic = result.GetValue((Option<bool>)OptionFor(ListenerSettings.DynamicDestination));
+        if (!transparent && !dynamic && (result.GetValue(TargetV4)?.Port == 0 || result.GetValue(TargetV6)?.Port == 0))
+        {
+            result.AddError("a target without a port (or port 0) means the port the client connected to, which only a TPROXY listener has: add --transparent, or give -4/-6 IP:PORT");
+        }
+
+        if ((transparent || dynamic) && result.GetValue(Protocol) == "udp")
+        {
+            result.AddError("--transparent and --dynamic-destination are TCP only for now (UDP TPROXY needs the original destination of every datagram and replies from it, not implemented yet)");
+        }
+
+        if (dynamic && string.IsNullOrEmpty(result.GetValue(AllowedDestinations)))
+        {
+            result.AddError("--dynamic-destination needs --allowed-destinations FILE: without a list the proxy would connect wherever a header points (an open relay); list the destinations, e.g. a line \"127.0.0.1/32 8000-8999\"");
+        }
     }
 
     private int Integer(ParseResult result, IntegerSetting setting) =>

@@ -107,6 +107,24 @@ internal static class SettingOptions
         return result.Tokens[^1].Value;
     }
 
+    /// <summary>-4/-6: IP:PORT, or the address alone (port 0: the port the client connected to).</summary>
+    public static IPEndPoint? ParseTarget(ArgumentResult result)
+    {
+        string? text = SingleToken(result);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!EndPointParser.TryParseTarget(text, out IPEndPoint? endPoint, out string? problem))
+        {
+            result.AddError($"{OptionName(result)}: invalid address '{text}': {problem}");
+            return null;
+        }
+
+        return endPoint;
+    }
+
     public static IPEndPoint? ParseEndPoint(ArgumentResult result)
     {
         string? text = SingleToken(result);

@@ -38,6 +38,21 @@ internal sealed record ProxyOptions
     /// <summary>UDP: where the client address is in the datagrams (v2 on each, v2 on the first of a session, SPP).</summary>
     public UdpHeaderFormat UdpHeader { get; init; } = HeaderFormatNames.Parse(ListenerSettings.UdpHeader.Default);
 
+    /// <summary>The listening socket is IP_TRANSPARENT: it takes connections a TPROXY rule steers to it (any address, any port).</summary>
+    public bool Transparent { get; init; }
+
+    /// <summary>The upstream is the header's destination, where <see cref="AllowedDestinations"/> allows it.</summary>
+    public bool DynamicDestination { get; init; }
+
+    /// <summary>--allowed-destinations, read; required with <see cref="DynamicDestination"/>.</summary>
+    public AllowedDestinations? AllowedDestinations { get; init; }
+
+    /// <summary>--allowed-destinations FILE (re-read on SIGHUP); null for an inline list or none.</summary>
+    public string? AllowedDestinationsPath { get; init; }
+
+    /// <summary>Dynamic destination: -4/-6 were given, so LOCAL and UNKNOWN headers go there (else they are closed).</summary>
+    public bool TargetsGiven { get; init; }
+
     /// <summary>Send: the header written.</summary>
     public SendHeaderFormat SendHeader { get; init; } = HeaderFormatNames.ParseSend(ListenerSettings.SendHeader.Default);
 

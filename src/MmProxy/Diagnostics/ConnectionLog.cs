@@ -39,6 +39,10 @@ internal static partial class ConnectionLog
         Message = "Connection from {Peer} (client {Client}) reset by the {Side}: {Reason}")]
     public static partial void Reset(ILogger logger, IPEndPoint peer, LoggedAddress client, string side, string reason);
 
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning,
+        Message = "Connection from {Peer} (client {Client}) closed: the destination {Destination} {Reason}")]
+    public static partial void DestinationRefused(ILogger logger, IPEndPoint peer, LoggedAddress client, LoggedAddress destination, string reason);
+
     [LoggerMessage(EventId = 107, Level = LogLevel.Warning,
         Message = "Connection from {Peer} closed: {Reason}")]
     public static partial void Unroutable(ILogger logger, IPEndPoint peer, string reason);

@@ -19,6 +19,7 @@ internal sealed class ProxyCounters
     private long _reset;
     private long _acceptErrors;
     private long _upstreamRefused;
+    private long _destinationRefused;
     private long _upstreamTimedOut;
     private long _headerTooLarge;
     private long _headerIncomplete;
@@ -34,6 +35,9 @@ internal sealed class ProxyCounters
     public long Completed => Volatile.Read(ref _completed);
     public long Reset => Volatile.Read(ref _reset);
     public long AcceptErrors => Volatile.Read(ref _acceptErrors);
+
+    /// <summary>--dynamic-destination: the header's destination is not in --allowed-destinations (or is the proxy itself).</summary>
+    public long DestinationRefused => Volatile.Read(ref _destinationRefused);
 
     /// <summary>Part of <see cref="UpstreamFailed"/>: RST to our SYN.</summary>
     public long UpstreamRefused => Volatile.Read(ref _upstreamRefused);
@@ -67,6 +71,8 @@ internal sealed class ProxyCounters
     public void OnClosed() => Interlocked.Decrement(ref _active);
 
     public void OnNotAllowed() => Interlocked.Increment(ref _notAllowed);
+
+    public void OnDestinationRefused() => Interlocked.Increment(ref _destinationRefused);
 
     public void OnHeaderInvalid() => Interlocked.Increment(ref _headerInvalid);
 

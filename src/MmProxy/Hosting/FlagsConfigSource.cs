@@ -49,6 +49,20 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
             subnets = loaded.Subnets;
         }
 
+        ProxyOptions template = options;
+        if (options.AllowedDestinationsPath is { } destinationsPath)
+        {
+            AllowedDestinationsLoadResult destinations = AllowedDestinationsLoader.LoadFile(destinationsPath);
+            warnings = [.. warnings, .. destinations.Warnings];
+            if (!destinations.Succeeded)
+            {
+                return ConfigLoadResult.Failure(destinations.Error!, warnings);
+            }
+
+            // Part of the settings: a changed list reopens the listener on SIGHUP.
+            template = options with { AllowedDestinations = destinations.Destinations };
+        }
+
         var listener = new ListenerConfig
         {
             Index = 0,
@@ -61,7 +75,7 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
             TargetV6Ports = new PortRange(options.TargetV6.Port, 1),
             Subnets = subnets,
             SubnetsSource = options.AllowedSubnetsPath,
-            Template = options,
+            Template = template,
         };
         return ConfigLoadResult.Success(new ProxyConfig(SourceName, [listener]), warnings);
     }

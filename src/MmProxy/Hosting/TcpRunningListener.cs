@@ -35,7 +35,7 @@ internal sealed class TcpRunningListener : IRunningListener
     /// <summary>Binds and listens (the kernel queues connections from here on); <see cref="Start"/> accepts them.</summary>
     public static TcpRunningListener? Bind(ProxyOptions options, AllowedSubnets subnets, ProxyCounters counters, TimeProvider time, out string? error)
     {
-        TcpListener? listener = TcpListener.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), out error);
+        TcpListener? listener = TcpListener.Open(options.ListenEndPoint, options.Listeners, options.Backlog ?? KernelLimits.MaxListenBacklog(), out error, options.Transparent);
         return listener is null ? null : new TcpRunningListener(listener, options, subnets, counters, time);
     }
 

@@ -19,7 +19,7 @@ internal static class ListenSocket
     /// the others share the port the kernel picked for the first), owned by the caller; on the first
     /// failure the ones opened are closed again and null is returned with the failure.
     /// </summary>
-    public static int[]? OpenMany(IPEndPoint endPoint, SocketType type, int count, int backlog, out IPEndPoint bound, out SocketSetupResult failure)
+    public static int[]? OpenMany(IPEndPoint endPoint, SocketType type, int count, int backlog, out IPEndPoint bound, out SocketSetupResult failure, bool transparent = false)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         var fds = new List<int>(count);
@@ -29,7 +29,7 @@ internal static class ListenSocket
         {
             for (int i = 0; i < count; i++)
             {
-                failure = Open(bound, type, reusePort: count > 1, backlog);
+                failure = Open(bound, type, reusePort: count > 1, backlog, transparent);
                 if (!failure.Succeeded)
                 {
                     return null;
@@ -56,7 +56,8 @@ internal static class ListenSocket
     }
 
     /// <summary>The listening descriptor (owned by the caller), or the errno and the step that failed.</summary>
-    public static SocketSetupResult Open(IPEndPoint endPoint, SocketType type, bool reusePort, int backlog)
+    /// <param name="transparent">IP_TRANSPARENT: the socket takes what a TPROXY rule steers to it, for any local address.</param>
+    public static SocketSetupResult Open(IPEndPoint endPoint, SocketType type, bool reusePort, int backlog, bool transparent = false)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         bool v6 = endPoint.AddressFamily == AddressFamily.InterNetworkV6;
@@ -67,7 +68,7 @@ internal static class ListenSocket
         }
 
         int fd = created.Int;
-        SocketSetupResult result = Prepare(fd, endPoint, v6, type == SocketType.Stream, reusePort, backlog);
+        SocketSetupResult result = Prepare(fd, endPoint, v6, type == SocketType.Stream, reusePort, backlog, transparent);
         if (!result.Succeeded)
         {
             _ = Descriptor.Close(fd);
@@ -76,9 +77,17 @@ internal static class ListenSocket
         return result;
     }
 
-    private static SocketSetupResult Prepare(int fd, IPEndPoint endPoint, bool v6, bool stream, bool reusePort, int backlog)
+    private static SocketSetupResult Prepare(int fd, IPEndPoint endPoint, bool v6, bool stream, bool reusePort, int backlog, bool transparent)
     {
         Errno errno;
+        if (transparent && (errno = SocketOptions.SetTransparent(fd, v6)) != Errno.Success)
+        {
+            return SocketSetupResult.Failure(
+                errno is Errno.EPERM or Errno.EACCES ? SocketSetupError.TransparentNotPermitted : SocketSetupError.Other,
+                errno,
+                v6 ? "setsockopt(IPV6_TRANSPARENT)" : "setsockopt(IP_TRANSPARENT)");
+        }
+
         if (v6 && (errno = SocketOptions.SetInt(fd, SocketOptions.SolIpv6, SocketOptions.Ipv6V6Only, endPoint.Address.Equals(IPAddress.IPv6Any) ? 0 : 1)) != Errno.Success)
         {
             return SocketSetupResult.Failure(SocketSetupError.Other, errno, "setsockopt(IPV6_V6ONLY)");

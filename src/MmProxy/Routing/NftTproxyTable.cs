@@ -36,8 +36,10 @@ internal sealed class NftTproxyTable
                 continue;
             }
 
-            rules.Add(new NftRule($"IPv4 {protocol}", $"meta nfproto ipv4 {protocol} dport {ports} tproxy ip to {to} {mark}"));
-            rules.Add(new NftRule($"IPv6 {protocol}", $"meta nfproto ipv6 {protocol} dport {ports} tproxy ip6 to {to} {mark}"));
+            // Not from loopback: the proxy's own upstream connections (a port-less target is one of these
+            // ports) pass prerouting on lo and must reach the service, not come back to the proxy.
+            rules.Add(new NftRule($"IPv4 {protocol}", $"iifname != \"lo\" meta nfproto ipv4 {protocol} dport {ports} tproxy ip to {to} {mark}"));
+            rules.Add(new NftRule($"IPv6 {protocol}", $"iifname != \"lo\" meta nfproto ipv6 {protocol} dport {ports} tproxy ip6 to {to} {mark}"));
         }
 
         Rules = rules;

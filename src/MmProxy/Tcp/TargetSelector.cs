@@ -32,8 +32,15 @@ internal sealed class TargetSelector
             return new TargetSelection(IsIPv4(peer.Address) ? _targetV4 : _targetV6, null, null);
         }
 
+        return ForTarget(client, IsIPv4(client.Address) ? _targetV4 : _targetV6);
+    }
+
+    /// <summary>The bind address for <paramref name="client"/> towards a given <paramref name="target"/> (a dynamic destination, a TPROXY port).</summary>
+    public static TargetSelection ForTarget(IPEndPoint client, IPEndPoint target)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(target);
         bool clientIsV4 = IsIPv4(client.Address);
-        IPEndPoint target = clientIsV4 ? _targetV4 : _targetV6;
         bool targetIsV6Socket = target.AddressFamily == AddressFamily.InterNetworkV6;
         if (clientIsV4)
         {

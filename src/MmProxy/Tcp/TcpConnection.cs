@@ -51,6 +51,9 @@ internal sealed class TcpConnection
     /// <summary>The header's source (logs).</summary>
     public ProxyAddress Source { get; set; }
 
+    /// <summary>The header's destination (--dynamic-destination connects there).</summary>
+    public ProxyAddress Destination { get; set; }
+
     /// <summary>The header's source as an endpoint, or null without a client address.</summary>
     public IPEndPoint? ClientEndPoint { get; set; }
 
@@ -95,6 +98,7 @@ internal sealed class TcpConnection
         HeaderBuffer = null;
         HeaderReceived = 0;
         Source = default;
+        Destination = default;
         ClientEndPoint = null;
         Target = null!;
         BindSource = null;

@@ -8,7 +8,7 @@ using MmProxy.Interop;
 namespace MmProxy.Tcp;
 
 /// <summary>
-/// The third phase, the upstream connection: target by family (<see cref="TargetSelector"/>), a
+/// The third phase, the upstream connection: target by family or the header (<see cref="TcpDestination"/>), a
 /// non-blocking socket bound to the client's address (<see cref="TransparentSocket"/>), connect, and
 /// completion on EPOLLOUT under --connect-timeout. The client's port is first reserved at connect,
 /// then bound with bind() if that fails; the client's port in use here (EADDRINUSE on bind,
@@ -18,26 +18,34 @@ internal sealed class TcpConnector
 {
     private readonly TcpLoopContext _context;
     private readonly TcpRelay _relay;
-    private readonly TargetSelector _selector;
+    private readonly TcpDestination _destination;
     private readonly IPEndPoint _targetV4;
     private readonly IPEndPoint _targetV6;
     private readonly NativeSocketAddress _targetV4Address;
     private readonly NativeSocketAddress _targetV6Address;
 
-    public TcpConnector(TcpLoopContext context, TcpRelay relay)
+    /// <param name="listen">The listening socket's address (a dynamic destination may never be it).</param>
+    public TcpConnector(TcpLoopContext context, TcpRelay relay, IPEndPoint listen)
     {
         _context = context;
         _relay = relay;
         _targetV4 = context.Options.TargetV4;
         _targetV6 = context.Options.TargetV6;
-        _selector = new TargetSelector(_targetV4, _targetV6);
+        _destination = new TcpDestination(context.Options, new TargetSelector(_targetV4, _targetV6), listen);
         _targetV4Address = NativeSocketAddress.FromIPEndPoint(_targetV4);
         _targetV6Address = NativeSocketAddress.FromIPEndPoint(_targetV6);
     }
 
     public void Start(TcpConnection c)
     {
-        TargetSelection selection = _selector.Select(c.ClientEndPoint, c.Peer);
+        TargetSelection selection = _destination.Resolve(c, out string? refused);
+        if (refused is not null)
+        {
+            TcpOutcomes.DestinationRefused(_context, c, refused);
+            _context.Pool.Close(c, reset: true);
+            return;
+        }
+
         if (!selection.Succeeded)
         {
             TcpOutcomes.Unroutable(_context, c.Peer, selection.Error!);

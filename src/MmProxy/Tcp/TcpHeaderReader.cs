@@ -133,6 +133,7 @@ internal sealed class TcpHeaderReader : ITcpConnectionStart
         }
 
         c.Source = header.Source;
+        c.Destination = header.Destination;
         c.ClientEndPoint = header.HasClientAddress ? header.Source.ToIPEndPoint() : null;
         _connector.Start(c);
     }

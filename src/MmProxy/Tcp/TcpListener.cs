@@ -43,9 +43,10 @@ internal sealed class TcpListener : IAsyncDisposable
     internal IReadOnlyList<TcpLoop> Loops => _loops;
 
     /// <summary>Opens, binds and listens on all sockets, or returns an error message with the fix.</summary>
-    public static TcpListener? Open(IPEndPoint endPoint, int count, int backlog, out string? error)
+    /// <param name="transparent">--transparent: a TPROXY listener.</param>
+    public static TcpListener? Open(IPEndPoint endPoint, int count, int backlog, out string? error, bool transparent = false)
     {
-        int[]? fds = ListenSocket.OpenMany(endPoint, SocketType.Stream, count, backlog, out IPEndPoint bound, out SocketSetupResult failure);
+        int[]? fds = ListenSocket.OpenMany(endPoint, SocketType.Stream, count, backlog, out IPEndPoint bound, out SocketSetupResult failure, transparent);
         error = fds is null ? ListenErrorMessages.Describe(endPoint, udp: false, failure) : null;
         return fds is null ? null : new TcpListener(fds, bound, backlog);
     }

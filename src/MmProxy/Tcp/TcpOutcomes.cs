@@ -63,6 +63,13 @@ internal static class TcpOutcomes
         ConnectionLog.Unroutable(context.Log, peer, error);
     }
 
+    /// <summary>--dynamic-destination refused the header's destination (or there is none and no -4/-6).</summary>
+    public static void DestinationRefused(TcpLoopContext context, TcpConnection c, string reason)
+    {
+        context.Counters.OnDestinationRefused();
+        ConnectionLog.DestinationRefused(context.Log, c.Peer, new LoggedAddress(c.Source), new LoggedAddress(c.Destination), reason);
+    }
+
     public static void RelayEnded(TcpLoopContext context, TcpConnection c, in RelayResult result, TimeSpan duration)
     {
         ProxyCounters counters = context.Counters;

@@ -39,8 +39,8 @@ public sealed class TproxyChecksTests
             [
                 "OK      TPROXY chain prerouting: type filter hook prerouting priority mangle; policy accept;",
                 "OK      TPROXY rule (tcp, established connections): tcp dport 8000-8002 socket transparent 1 meta mark set 0x1 accept",
-                "OK      TPROXY rule (IPv4 tcp): meta nfproto ipv4 tcp dport 8000-8002 tproxy ip to :9000 meta mark set 0x1 accept",
-                "OK      TPROXY rule (IPv6 tcp): meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x1 accept",
+                "OK      TPROXY rule (IPv4 tcp): iifname != \"lo\" meta nfproto ipv4 tcp dport 8000-8002 tproxy ip to :9000 meta mark set 0x1 accept",
+                "OK      TPROXY rule (IPv6 tcp): iifname != \"lo\" meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x1 accept",
             ],
             await CheckAsync(net, Recipe()));
     }
@@ -66,7 +66,7 @@ public sealed class TproxyChecksTests
         string[] lines = await CheckAsync(net, Recipe("8000-8003"));
         Assert.Equal("OK      TPROXY chain prerouting: type filter hook prerouting priority mangle; policy accept;", lines[0]);
         Assert.Equal(
-            "FAILED  TPROXY rule (IPv4 tcp): missing: meta nfproto ipv4 tcp dport 8000-8003 tproxy ip to :9000 meta mark set 0x1 accept; fix: mmproxy routing apply --table 123 --tproxy 8000-8003 --to 9000",
+            "FAILED  TPROXY rule (IPv4 tcp): missing: iifname != \"lo\" meta nfproto ipv4 tcp dport 8000-8003 tproxy ip to :9000 meta mark set 0x1 accept; fix: mmproxy routing apply --table 123 --tproxy 8000-8003 --to 9000",
             lines[2]);
         Assert.StartsWith("FAILED  TPROXY table (nft inet mmproxy): holds what apply did not write (other ports or another listener?): tcp dport 8000-8002 socket", lines[^1], StringComparison.Ordinal);
         Assert.Equal(5, lines.Length);

@@ -44,8 +44,8 @@ public sealed class TproxyNamespaceTests
         string table = TestNamespace.Run("ip", "netns", "exec", ns.Name, "nft", "list", "table", "inet", "mmproxy");
         Assert.Contains("type filter hook prerouting priority mangle; policy accept;", table, StringComparison.Ordinal);
         Assert.Contains("tcp dport 8000-8002 socket transparent 1 meta mark set 0x00000001 accept", table, StringComparison.Ordinal);
-        Assert.Contains("meta nfproto ipv4 tcp dport 8000-8002 tproxy ip to :9000 meta mark set 0x00000001 accept", table, StringComparison.Ordinal);
-        Assert.Contains("meta nfproto ipv6 udp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x00000001 accept", table, StringComparison.Ordinal);
+        Assert.Contains("iifname != \"lo\" meta nfproto ipv4 tcp dport 8000-8002 tproxy ip to :9000 meta mark set 0x00000001 accept", table, StringComparison.Ordinal);
+        Assert.Contains("iifname != \"lo\" meta nfproto ipv6 udp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x00000001 accept", table, StringComparison.Ordinal);
         Assert.Contains("from all fwmark 0x1 lookup 123", ns.Ip_("-4", "rule", "show"), StringComparison.Ordinal);
         Assert.Contains("from all fwmark 0x1 lookup 123", ns.Ip_("-6", "rule", "show"), StringComparison.Ordinal);
         Assert.Contains("local default dev lo", ns.Ip_("-4", "route", "show", "table", "123"), StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public sealed class TproxyNamespaceTests
         (int exit, string output) = ns.Exec(mmproxy, ["routing", "apply", .. tproxy]);
         Assert.True(exit == 0, output);
         Assert.Contains("added   nft table inet mmproxy: tcp dport 8000-8002 tproxy to :9000, mark 0x1\n", output, StringComparison.Ordinal);
-        Assert.Contains("meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000", ns.NftRuleset(), StringComparison.Ordinal);
+        Assert.Contains("iifname != \"lo\" meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000", ns.NftRuleset(), StringComparison.Ordinal);
         Assert.Contains("from all fwmark 0x1 lookup 123", ns.Ip_("-4", "rule", "show"), StringComparison.Ordinal);
         string applied = Snapshot(ns);
 

@@ -42,10 +42,10 @@ public sealed class TproxyPrintTests
             add table inet mmproxy
             add chain inet mmproxy prerouting { type filter hook prerouting priority mangle; policy accept; }
             add rule inet mmproxy prerouting tcp dport { 80, 443 } socket transparent 1 meta mark set 0x1 accept
-            add rule inet mmproxy prerouting meta nfproto ipv4 tcp dport { 80, 443 } tproxy ip to :9000 meta mark set 0x1 accept
-            add rule inet mmproxy prerouting meta nfproto ipv6 tcp dport { 80, 443 } tproxy ip6 to :9000 meta mark set 0x1 accept
-            add rule inet mmproxy prerouting meta nfproto ipv4 udp dport { 80, 443 } tproxy ip to :9000 meta mark set 0x1 accept
-            add rule inet mmproxy prerouting meta nfproto ipv6 udp dport { 80, 443 } tproxy ip6 to :9000 meta mark set 0x1 accept
+            add rule inet mmproxy prerouting iifname != "lo" meta nfproto ipv4 tcp dport { 80, 443 } tproxy ip to :9000 meta mark set 0x1 accept
+            add rule inet mmproxy prerouting iifname != "lo" meta nfproto ipv6 tcp dport { 80, 443 } tproxy ip6 to :9000 meta mark set 0x1 accept
+            add rule inet mmproxy prerouting iifname != "lo" meta nfproto ipv4 udp dport { 80, 443 } tproxy ip to :9000 meta mark set 0x1 accept
+            add rule inet mmproxy prerouting iifname != "lo" meta nfproto ipv6 udp dport { 80, 443 } tproxy ip6 to :9000 meta mark set 0x1 accept
             EOF
             # to remove:
             # nft delete table inet mmproxy
@@ -75,8 +75,8 @@ public sealed class TproxyPrintTests
         Assert.Equal(
             [
                 "tcp dport 8000-8002 socket transparent 1 meta mark set 0x1 accept",
-                "meta nfproto ipv4 tcp dport 8000-8002 tproxy ip to :9000 meta mark set 0x1 accept",
-                "meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x1 accept",
+                "iifname != \"lo\" meta nfproto ipv4 tcp dport 8000-8002 tproxy ip to :9000 meta mark set 0x1 accept",
+                "iifname != \"lo\" meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x1 accept",
             ],
             new NftTproxyTable(Spec("8000-8002")).Rules.Select(r => r.Text));
     }
@@ -87,8 +87,8 @@ public sealed class TproxyPrintTests
         var table = new NftTproxyTable(Spec("53,5353", to: 5300, protocols: TproxyProtocols.Udp, mark: 0x20));
         Assert.Equal(
             [
-                "meta nfproto ipv4 udp dport { 53, 5353 } tproxy ip to :5300 meta mark set 0x20 accept",
-                "meta nfproto ipv6 udp dport { 53, 5353 } tproxy ip6 to :5300 meta mark set 0x20 accept",
+                "iifname != \"lo\" meta nfproto ipv4 udp dport { 53, 5353 } tproxy ip to :5300 meta mark set 0x20 accept",
+                "iifname != \"lo\" meta nfproto ipv6 udp dport { 53, 5353 } tproxy ip6 to :5300 meta mark set 0x20 accept",
             ],
             table.Rules.Select(r => r.Text));
         Assert.Equal(["IPv4 udp", "IPv6 udp"], table.Rules.Select(r => r.Label));
@@ -100,7 +100,7 @@ public sealed class TproxyPrintTests
         string text = await PrintAsync("--tproxy", "53", "--to", "5300", "-p", "udp", "--tproxy-mark", "0x20", "--table", "200");
         Assert.Contains("ip -4 rule add fwmark 32 table 200\n", text, StringComparison.Ordinal);
         Assert.Contains("ip -6 route add local ::/0 dev lo table 200\n", text, StringComparison.Ordinal);
-        Assert.Contains("add rule inet mmproxy prerouting meta nfproto ipv6 udp dport 53 tproxy ip6 to :5300 meta mark set 0x20 accept\n", text, StringComparison.Ordinal);
+        Assert.Contains("add rule inet mmproxy prerouting iifname != \"lo\" meta nfproto ipv6 udp dport 53 tproxy ip6 to :5300 meta mark set 0x20 accept\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("tcp", text, StringComparison.Ordinal);
     }
 

@@ -44,7 +44,7 @@ public sealed class TproxyTablesTests
             lines);
         Assert.Equal("nft -f -", net.Changes.Last());
         Assert.Equal(4, net.NftChain!.Count);
-        Assert.Contains("meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x00000001 accept", net.NftChain);
+        Assert.Contains("iifname != \"lo\" meta nfproto ipv6 tcp dport 8000-8002 tproxy ip6 to :9000 meta mark set 0x00000001 accept", net.NftChain);
 
         int changes = net.Changes.Count();
         (ok, lines) = await ApplyAsync(net, Recipe());
@@ -194,8 +194,8 @@ public sealed class TproxyTablesTests
             + "\tchain prerouting { # handle 1\n"
             + "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
             + "\t\ttcp dport { 80, 443 } socket transparent 1 meta mark set 0x00000001 accept # handle 3\n"
-            + "\t\tmeta nfproto ipv4 meta l4proto tcp th dport { 80, 443 } tproxy ip to :9000 meta mark set 0x00000001 accept # handle 4\n"
-            + "\t\tmeta nfproto ipv6 tcp  dport { 80, 443 } tproxy ip6 to :9000 meta mark set 0x00000001 accept # handle 5\n"
+            + "\t\tiifname != \"lo\" meta nfproto ipv4 meta l4proto tcp th dport { 80, 443 } tproxy ip to :9000 meta mark set 0x00000001 accept # handle 4\n"
+            + "\t\tiifname != \"lo\" meta nfproto ipv6 tcp  dport { 80, 443 } tproxy ip6 to :9000 meta mark set 0x00000001 accept # handle 5\n"
             + "\t}\n"
             + "}\n");
         Assert.True(table.Compare(listing).IsSame, table.Compare(listing).Describe());

@@ -27,6 +27,9 @@ internal sealed class ProxyOptionsBuilder
     public SendHeaderFormat SendHeader { get; set; } = SendHeaderFormat.V2;
     public bool SendCrc32C { get; set; }
     public bool SendUniqueId { get; set; }
+    public bool DynamicDestination { get; set; }
+    public bool TargetsGiven { get; set; }
+    public AllowedDestinations? AllowedDestinations { get; set; }
 
     public ProxyOptions Build() => new()
     {
@@ -47,6 +50,9 @@ internal sealed class ProxyOptionsBuilder
         SendHeader = SendHeader,
         SendCrc32C = SendCrc32C,
         SendUniqueId = SendUniqueId,
+        DynamicDestination = DynamicDestination,
+        TargetsGiven = TargetsGiven,
+        AllowedDestinations = AllowedDestinations,
         Mark = Mark,
         UdpGso = UdpGso,
         Verbosity = Verbosity.StateChanges,

@@ -67,18 +67,33 @@ internal sealed class ListenerChecker(string source, int index, string? name, st
             (v6Address, v6Ports) = (v4Address, v4Ports);
         }
 
-        if (d.Ipv4 is not null && !TryTarget(d.Ipv4, "ipv4", AddressFamily.InterNetwork, listenPorts, out v4Address, out v4Ports))
+        bool transparent = d.Transparent ?? false;
+        bool dynamic = d.DynamicDestination ?? false;
+        if ((transparent || dynamic) && (protocol == TransportProtocol.Udp || role == ListenerRole.Send))
+        {
+            return Fail(transparent ? "transparent" : "dynamicDestination", "applies to receiving TCP listeners only (UDP TPROXY is not implemented yet)");
+        }
+
+        if (dynamic && d.AllowedDestinations is null)
+        {
+            return Fail("allowedDestinations", "missing: \"dynamicDestination\" needs the list of destinations it may connect to (a file, or a list such as [\"127.0.0.1/32 8000-8999\"]); without it the proxy would be an open relay");
+        }
+
+        if (d.Ipv4 is not null && !TryTarget(d.Ipv4, "ipv4", AddressFamily.InterNetwork, listenPorts, out v4Address, out v4Ports, portless: transparent || dynamic))
         {
             return null;
         }
 
-        if (d.Ipv6 is not null && !TryTarget(d.Ipv6, "ipv6", AddressFamily.InterNetworkV6, listenPorts, out v6Address, out v6Ports))
+        if (d.Ipv6 is not null && !TryTarget(d.Ipv6, "ipv6", AddressFamily.InterNetworkV6, listenPorts, out v6Address, out v6Ports, portless: transparent || dynamic))
         {
             return null;
         }
 
-        if (!TrySubnets(d.AllowedSubnets, out AllowedSubnets? subnets, out string? subnetsSource, out string? subnetsPath))
+        var allowLists = new ListenerAllowLists(source, index, name, baseDirectory, warnings);
+        if (!allowLists.TrySubnets(d.AllowedSubnets, out AllowedSubnets? subnets, out string? subnetsSource, out string? subnetsPath)
+            || !allowLists.TryDestinations(d.AllowedDestinations, out AllowedDestinations? destinations, out string? destinationsPath))
         {
+            Error = allowLists.Error;
             return null;
         }
 
@@ -127,6 +142,11 @@ internal sealed class ListenerChecker(string source, int index, string? name, st
             Template = new ProxyOptions
             {
                 Role = role,
+                Transparent = transparent,
+                DynamicDestination = dynamic,
+                AllowedDestinations = destinations,
+                AllowedDestinationsPath = destinationsPath,
+                TargetsGiven = d.Ipv4 is not null || d.Ipv6 is not null,
                 SendHeader = sendHeader,
                 SendCrc32C = d.Crc32c ?? false,
                 SendUniqueId = d.UniqueId ?? false,
@@ -250,9 +270,17 @@ internal sealed class ListenerChecker(string source, int index, string? name, st
         return true;
     }
 
-    private bool TryTarget(string text, string field, AddressFamily? family, PortRange listenPorts, out IPAddress address, out PortRange ports)
+    /// <param name="portless">A TPROXY or dynamic listener: the address alone (port 0) means the port the client connected to.</param>
+    private bool TryTarget(string text, string field, AddressFamily? family, PortRange listenPorts, out IPAddress address, out PortRange ports, bool portless = false)
     {
         address = IPAddress.None;
+        if (portless && EndPointParser.TryParseTarget(text, out IPEndPoint? bare, out _) && bare!.Port == 0
+            && (family is null || bare.AddressFamily == family))
+        {
+            (address, ports) = (bare.Address, new PortRange(0, 1));
+            return true;
+        }
+
         if (!TryAddressAndPorts(text, field, family, out IPAddress? parsed, out ports))
         {
             return false;
@@ -271,78 +299,6 @@ internal sealed class ListenerChecker(string source, int index, string? name, st
         }
 
         address = parsed!;
-        return true;
-    }
-
-    private bool TrySubnets(JsonElement? element, out AllowedSubnets? subnets, out string? sourceName, out string? path)
-    {
-        subnets = null;
-        sourceName = null;
-        path = null;
-        if (element is not { } e || e.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (e.ValueKind == JsonValueKind.String)
-        {
-            string file = e.GetString()!;
-            if (file.Length == 0)
-            {
-                Fail("allowedSubnets", "an empty path: give a file of subnets, an inline list such as [\"10.0.0.0/8\"], or leave the field out to allow everyone");
-                return false;
-            }
-
-            path = System.IO.Path.IsPathRooted(file) ? file : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, file));
-            AllowedSubnetsLoadResult loaded = AllowedSubnetsLoader.LoadFile(path);
-            warnings.AddRange(loaded.Warnings);
-            if (!loaded.Succeeded)
-            {
-                Fail("allowedSubnets", loaded.Error!);
-                return false;
-            }
-
-            subnets = loaded.Subnets;
-            sourceName = path;
-            return true;
-        }
-
-        if (e.ValueKind != JsonValueKind.Array)
-        {
-            Fail("allowedSubnets", "expected a file path (\"/etc/mmproxy/allowed.txt\") or a list of subnets ([\"10.0.0.0/8\", \"2001:db8::/32\"])");
-            return false;
-        }
-
-        var networks = new List<IPNetwork>();
-        int i = 0;
-        foreach (JsonElement item in e.EnumerateArray())
-        {
-            string? text = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
-            string? problem = "not a string";
-            if (text is null || !AllowedSubnetsLoader.TryParseNetwork(text, out IPNetwork network, out bool masked, out problem))
-            {
-                Fail("allowedSubnets", string.Create(CultureInfo.InvariantCulture,
-                    $"entry {i}: {problem}: each entry is a subnet such as \"192.0.2.0/24\" or \"2001:db8::/32\""));
-                return false;
-            }
-
-            if (masked)
-            {
-                warnings.Add($"{source}: {ConfigErrors.Label(index, name)}: allowedSubnets entry {i.ToString(CultureInfo.InvariantCulture)}: {ConfigErrors.Printable(text)} has host bits set; using {network}");
-            }
-
-            networks.Add(network);
-            i++;
-        }
-
-        if (networks.Count == 0)
-        {
-            Fail("allowedSubnets", "an empty list would refuse every load balancer: list at least one subnet, or leave the field out to allow everyone");
-            return false;
-        }
-
-        subnets = AllowedSubnets.Create(networks);
-        sourceName = "inline";
         return true;
     }
 

@@ -20,6 +20,9 @@ internal sealed class ListenerDocument
     public bool? Crc32c { get; set; }
     public bool? UniqueId { get; set; }
     public JsonElement? AllowedSubnets { get; set; }
+    public JsonElement? AllowedDestinations { get; set; }
+    public bool? Transparent { get; set; }
+    public bool? DynamicDestination { get; set; }
     public long? Mark { get; set; }
     public long? Listeners { get; set; }
     public JsonElement? HeaderTimeout { get; set; }

@@ -67,6 +67,16 @@ internal static class ListenerSettings
         HeaderFormatNames.UdpNames, "v2")
     { Roles = SettingRoles.Receive };
 
+    public static readonly FlagSetting Transparent = new(
+        "--transparent", "transparent",
+        "IP_TRANSPARENT on the listening socket: it accepts connections that a TPROXY rule steers to it, for any address and port (mmproxy routing apply --tproxy PORTS --to PORT); a target without a port (-4 127.0.0.1) then means the port the client connected to")
+    { Roles = SettingRoles.Receive };
+
+    public static readonly FlagSetting DynamicDestination = new(
+        "--dynamic-destination", "dynamicDestination",
+        "Connect to the destination the PROXY header names instead of -4/-6, where --allowed-destinations allows it (required); LOCAL/UNKNOWN headers go to -4/-6 if given, else are closed")
+    { Roles = SettingRoles.Receive };
+
     public static readonly ChoiceSetting SendHeader = new(
         "--header", "header",
         "The header to write: v1 (TCP only), v2 (TCP4/TCP6 on a connection, UDP4/UDP6 on every datagram), spp (UDP only: Simple Proxy Protocol on every datagram, removed from the replies)",
@@ -104,10 +114,10 @@ internal static class ListenerSettings
     /// <summary>Every tunable, in --help order.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
-        Listeners, Mark, CloseAfter, MaxUdpFlows, UdpHeader, SendHeader, Crc32C, UniqueId, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
+        Listeners, Mark, CloseAfter, MaxUdpFlows, UdpHeader, Transparent, DynamicDestination, SendHeader, Crc32C, UniqueId, HeaderTimeout, MaxHeaderSize, ConnectTimeout, IdleTimeout, Backlog,
         SpliceThreshold, PipeSize, UdpGso,
     ];
 
     /// <summary>The configuration-file fields of a listener that are not tunables, in README order.</summary>
-    public static IReadOnlyList<string> AddressFields { get; } = ["name", "role", "protocol", "listen", "ipv4", "ipv6", "remote", "allowedSubnets"];
+    public static IReadOnlyList<string> AddressFields { get; } = ["name", "role", "protocol", "listen", "ipv4", "ipv6", "remote", "allowedSubnets", "allowedDestinations"];
 }

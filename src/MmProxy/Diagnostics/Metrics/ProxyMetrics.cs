@@ -79,6 +79,7 @@ internal sealed class ProxyMetrics : IDisposable
         return
         [
             new(_tcp.NotAllowed, Tag("reason", "subnet")),
+            new(_tcp.DestinationRefused, Tag("reason", "destination_not_allowed")),
             new(_tcp.HeaderInvalid - _tcp.HeaderIncomplete, Tag("reason", "header_invalid")),
             new(_tcp.HeaderIncomplete, Tag("reason", "header_incomplete")),
             new(_tcp.HeaderTimedOut, Tag("reason", "header_timeout")),

@@ -1,0 +1,86 @@
+using System.Net;
+using MmProxy.Configuration;
+using MmProxy.Interop;
+using MmProxy.ProxyProtocol;
+
+namespace MmProxy.Tcp;
+
+/// <summary>
+/// Where one connection goes: -4/-6 by the client's family (<see cref="TargetSelector"/>); with
+/// --dynamic-destination the header's destination, only where --allowed-destinations allows it and
+/// never the proxy's own listening address; a target without a port (a TPROXY listener) takes the
+/// port the client connected to, its original destination.
+/// </summary>
+internal sealed class TcpDestination
+{
+    private readonly ProxyOptions _options;
+    private readonly TargetSelector _selector;
+    private readonly IPEndPoint _listen;
+
+    public TcpDestination(ProxyOptions options, TargetSelector selector, IPEndPoint listen)
+    {
+        _options = options;
+        _selector = selector;
+        _listen = listen;
+    }
+
+    /// <summary>The target and bind address; <paramref name="refused"/> says why a dynamic destination is not served (the selection is then empty).</summary>
+    public TargetSelection Resolve(TcpConnection c, out string? refused)
+    {
+        refused = null;
+        TargetSelection selection;
+        if (!_options.DynamicDestination || c.ClientEndPoint is null)
+        {
+            if (_options.DynamicDestination && !_options.TargetsGiven)
+            {
+                refused = "is not given (a LOCAL or UNKNOWN header) and there is no -4/-6 for such connections";
+                return default;
+            }
+
+            selection = _selector.Select(c.ClientEndPoint, c.Peer);
+        }
+        else
+        {
+            refused = Refusal(c.Destination);
+            if (refused is not null)
+            {
+                return default;
+            }
+
+            selection = TargetSelector.ForTarget(c.ClientEndPoint, c.Destination.ToIPEndPoint());
+        }
+
+        if (selection.Succeeded && selection.Target!.Port == 0)
+        {
+            int port = RawSocket.TryGetLocalAddress(c.ClientFd, out NativeSocketAddress local) && local.TryGetProxyAddress(out ProxyAddress reached) ? reached.Port : 0;
+            if (port == 0 || port == _listen.Port)
+            {
+                // Not steered by TPROXY: the "original destination" is this listener, which must not connect to itself.
+                refused = "is the listening port itself (a port-less target takes the port a TPROXY rule steered the client from)";
+                return default;
+            }
+
+            selection = selection with { Target = new IPEndPoint(selection.Target.Address, port) };
+        }
+
+        return selection;
+    }
+
+    private string? Refusal(in ProxyAddress destination)
+    {
+        if (!destination.IsIP || destination.Port == 0)
+        {
+            return "has no address and port";
+        }
+
+        IPAddress address = destination.ToIPAddress();
+        address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        IPAddress listen = _listen.Address.IsIPv4MappedToIPv6 ? _listen.Address.MapToIPv4() : _listen.Address;
+        if (destination.Port == _listen.Port && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any) || listen.Equals(address)))
+        {
+            return "is the proxy's own listening address";
+        }
+
+        return _options.AllowedDestinations!.Contains(address, destination.Port) ? null : "is not in --allowed-destinations";
+    }
+}
