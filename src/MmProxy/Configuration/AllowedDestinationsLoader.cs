@@ -15,17 +15,9 @@ internal static class AllowedDestinationsLoader
     public static AllowedDestinationsLoadResult LoadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
-        {
-            text = System.IO.File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            return AllowedDestinationsLoadResult.Failure($"{path}: cannot read the allowed destinations file: {ex.Message}", []);
-        }
-
-        return Parse(text.Split('\n'), path, inline: false);
+        return AllowedSubnetsLoader.TryReadList(path, "allowed destinations", out string text, out string? error)
+            ? Parse(text.Split('\n'), path, inline: false)
+            : AllowedDestinationsLoadResult.Failure(error!, []);
     }
 
     /// <param name="lines">The file's lines, or the entries of an inline list.</param>

@@ -14,17 +14,26 @@ internal static class AllowedSubnetsLoader
     public static AllowedSubnetsLoadResult LoadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
+        return TryReadList(path, "allowed subnets", out string text, out string? error)
+            ? Parse(text, path)
+            : AllowedSubnetsLoadResult.Failure(error!, []);
+    }
+
+    /// <summary>Reads a list file (allowed subnets, allowed destinations); the error names the file and the list.</summary>
+    internal static bool TryReadList(string path, string what, out string text, out string? error)
+    {
         try
         {
             text = System.IO.File.ReadAllText(path);
+            error = null;
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            return AllowedSubnetsLoadResult.Failure($"{path}: cannot read the allowed subnets file: {ex.Message}", []);
+            text = string.Empty;
+            error = $"{path}: cannot read the {what} file: {ex.Message}";
+            return false;
         }
-
-        return Parse(text, path);
     }
 
     /// <param name="text">The file's contents.</param>
