@@ -12,6 +12,10 @@ namespace MmProxy.EndToEnd.Tests.Send;
 /// that answers "SOURCE|payload". go-mmproxy reads each header and spoofs the client, so the
 /// upstream's view of the source proves the header named the right client and port; the reply's
 /// text proves it reached the client the header named, back through both proxies.
+/// go-mmproxy 2.1's UDP picks its target by the family of the load balancer's address, not the
+/// client's (an IPv6 client from an IPv4 sender fails: "dial udp: … no suitable address found"),
+/// so each family has its own pair: sender on 192.0.2.130 → go-mmproxy on 127.0.0.1, sender on
+/// the server's IPv6 address → go-mmproxy on ::1.
 /// </summary>
 public sealed class SendGoMmproxyTests
 {
@@ -24,12 +28,21 @@ public sealed class SendGoMmproxyTests
     {
         string goMmproxy = RequiredTool.Find("go-mmproxy", "go-mmproxy");
         UdpUpstream upstream = udp.StartUpstream();
-        BackgroundProcess receiver = net.Start("go-mmproxy", net.ServerNs, goMmproxy,
-            ["-p", "udp", "-l", "127.0.0.1:" + TestNetwork.ProxyPort, "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-6", "[::1]:" + TestNetwork.UpstreamPort, "-v", "2"]);
-        await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, receiver);
-        await SendProcess.StartAsync(net, "udp", "127.0.0.1:" + TestNetwork.ProxyPort);
+        var processes = new List<BackgroundProcess>();
+        int started = 0;
+        foreach ((AddressFamily af, string loopback) in new[] { (AddressFamily.InterNetwork, "127.0.0.1"), (AddressFamily.InterNetworkV6, "::1") })
+        {
+            started++;
+            string remote = TestNetwork.Endpoint(loopback, TestNetwork.ProxyPort);
+            BackgroundProcess receiver = net.Start("go-mmproxy-" + loopback, net.ServerNs, goMmproxy,
+                ["-p", "udp", "-l", remote, "-4", "127.0.0.1:" + TestNetwork.UpstreamPort, "-6", "[::1]:" + TestNetwork.UpstreamPort, "-v", "2"]);
+            await net.WaitUdpBoundAsync(net.ServerNs, TestNetwork.ProxyPort, receiver, started);
+            processes.Add(receiver);
+            processes.Add(await SendProcess.StartAsync(net, "udp", remote, listen: TestNetwork.Endpoint(net.Server(af), SendProcess.Port),
+                label: "mmproxy-send-" + loopback, sockets: started));
+        }
 
-        // Half of them IPv4 (on the [::] listener, v4-mapped), half IPv6.
+        // Half of them IPv4, half IPv6, all at once.
         PlainUdpClient[] clients = Enumerable.Range(0, Clients)
             .Select(i => udp.Own(PlainUdpClient.To(net, i % 2 == 0 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6)))
             .ToArray();
@@ -44,8 +57,8 @@ public sealed class SendGoMmproxyTests
         }));
 
         // The upstream saw exactly the clients' own endpoints, every datagram.
-        Assert.Equal(clients.Select(c => c.Local).OrderBy(e => e.ToString()), upstream.Sources.OrderBy(e => e.ToString()));
+        Assert.Equal(clients.Select(c => c.Local.ToString()).Order(), upstream.Sources.Select(e => e.ToString()).Order());
         Assert.Equal(Clients * DatagramsEach, upstream.Count);
-        Assert.False(receiver.HasExited, receiver.Describe());
+        Assert.All(processes, p => Assert.False(p.HasExited, p.Describe()));
     });
 }

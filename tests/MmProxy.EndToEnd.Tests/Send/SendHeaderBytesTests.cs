@@ -98,6 +98,7 @@ public sealed class SendHeaderBytesTests
         await SendProcess.StartAsync(net, "udp", "127.0.0.1:" + TestNetwork.ProxyPort, extra, listen: listen.ToString());
 
         var idsByFlow = new Dictionary<IPEndPoint, HashSet<string>>();
+        var sockets = new Dictionary<IPEndPoint, HashSet<IPEndPoint>>();
         for (int c = 0; c < 2; c++)
         {
             using PlainUdpClient client = udp.Own(PlainUdpClient.To(net, af));
@@ -113,6 +114,8 @@ public sealed class SendHeaderBytesTests
                 Assert.Equal(listen, v2.Destination);
                 Assert.Equal(payload, seen.Payload[length..]);
                 Assert.True(IPAddress.IsLoopback(seen.Source.Address), $"the sender sent from {seen.Source}");
+                sockets.TryAdd(client.Local, []);
+                sockets[client.Local].Add(seen.Source);
                 if (!tlvs)
                 {
                     Assert.Empty(v2.Tlvs);
@@ -127,6 +130,9 @@ public sealed class SendHeaderBytesTests
             }
         }
 
+        // One upstream socket per flow: each client's datagrams all from one socket, the two apart.
+        Assert.All(sockets.Values, s => Assert.Single(s));
+        Assert.NotEqual(sockets.Values.First().Single(), sockets.Values.Last().Single());
         if (tlvs)
         {
             // The same id on every datagram of a flow, another one for the other flow.

@@ -24,7 +24,4 @@ internal static class SendMetrics
 
     public static double Value(string page, string series) =>
         series.Contains('{', StringComparison.Ordinal) ? MetricsScraper.Sample(page, series) ?? 0 : MetricsScraper.Sum(page, series);
-
-    public static Task<string> WaitForDroppedRepliesAsync(TestNetwork net, IPEndPoint endPoint, double count) =>
-        WaitForAsync(net, endPoint, Dropped, count);
 }

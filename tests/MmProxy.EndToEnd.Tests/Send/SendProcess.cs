@@ -14,18 +14,19 @@ internal static class SendProcess
     public static readonly string DualStack = TestNetwork.Endpoint("::", Port);
 
     /// <summary>Starts `mmproxy send -p PROTOCOL -l LISTEN -r REMOTE -v 2 EXTRA...` and waits until it listens.</summary>
-    public static async Task<BackgroundProcess> StartAsync(TestNetwork net, string protocol, string remote, IEnumerable<string>? extra = null, string? listen = null, string label = "mmproxy-send")
+    /// <param name="sockets">How many listening sockets on the port, counting other senders' (one each).</param>
+    public static async Task<BackgroundProcess> StartAsync(TestNetwork net, string protocol, string remote, IEnumerable<string>? extra = null, string? listen = null, string label = "mmproxy-send", int sockets = 1)
     {
         var args = new List<string> { "send", "-p", protocol, "-l", listen ?? DualStack, "-r", remote, "-v", "2" };
         args.AddRange(extra ?? []);
         BackgroundProcess p = net.Start(label, net.ServerNs, ProxyBinary.Path, args);
         if (protocol == "udp")
         {
-            await net.WaitUdpBoundAsync(net.ServerNs, Port, p);
+            await net.WaitUdpBoundAsync(net.ServerNs, Port, p, sockets);
         }
         else
         {
-            await net.WaitListeningAsync(net.ServerNs, Port, p);
+            await net.WaitListeningAsync(net.ServerNs, Port, p, sockets);
         }
 
         return p;
