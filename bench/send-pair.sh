@@ -179,7 +179,10 @@ run_one() { # test chain rep
     local s0=0 r0=0 e0 t0 t1 out
     [ -n "$send" ] && { s0=$(cpu_ticks $send); r0=$(cpu_ticks $recv); }
     e0=$(cpu_ticks $ECHO_PID); t0=$(date +%s.%N)
-    load "$test" "$secs" "$pin_load" > "$LOG.load" 2>&1
+    # The load generator's own CPU: `times` in the subshell that waited for it (children's user + sys).
+    local lc
+    lc=$( { load "$test" "$secs" "$pin_load" > "$LOG.load" 2>&1; times; } | tail -1 |
+          awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%.2f", n }')
     t1=$(date +%s.%N)
     local s1=0 r1=0 e1 alive=ok
     e1=$(cpu_ticks $ECHO_PID)
@@ -195,17 +198,18 @@ run_one() { # test chain rep
     esac
     [ -n "$out" ] || { out="ERR\tERR\tERR"; echo "  !! $test/$CHAIN: no result (see $LOG.load)" >&2; }
     local hz; hz=$(getconf CLK_TCK)
-    printf '%s\t%s\t%s\t%b\t%s\t%s\t%s\t%s\t%s\n' "$test" "$CHAIN" "$rep" "$out" \
+    printf '%s\t%s\t%s\t%b\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$CHAIN" "$rep" "$out" \
         "$(awk -v a=$s0 -v b=$s1 -v h=$hz 'BEGIN{printf "%.2f", (b-a)/h}')" \
         "$(awk -v a=$r0 -v b=$r1 -v h=$hz 'BEGIN{printf "%.2f", (b-a)/h}')" \
         "$(awk -v a=$e0 -v b=$e1 -v h=$hz 'BEGIN{printf "%.2f", (b-a)/h}')" \
-        "$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.2f", b-a}')" "$alive" >> "$RAW"
+        "$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.2f", b-a}')" "$alive" "$lc" >> "$RAW"
     sleep 0.5 # TIME_WAIT and the CPU settle between runs
 }
 
 echo "# send-pair benchmark $(date -u +%FT%TZ)  kernel $(uname -r)  $NCPU CPUs  mmproxy $MMPROXY_BIN"
 echo "# secs=$SECS conns=$CONNS repeats=$REPEATS warmup=$WARMUP  pinning: $([ "$PIN" = 1 ] && echo "proxies CPU1, load+echo CPU0; latency all CPU0" || echo none)"
 echo "# haproxy: $(haproxy -v 2>/dev/null | head -1)"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: compare chains within one run)"
 echo "# raw results + logs: $OUTDIR"
 IFS=',' read -r -a TLIST <<<"$TESTS"
 IFS=',' read -r -a CLIST <<<"$CHAINS"
@@ -227,22 +231,23 @@ for test in "${TLIST[@]}"; do
             for (i = 2; i <= n; i++) { t = arr[i]; j = i - 1; while (j > 0 && arr[j] + 0 > t + 0) { arr[j+1] = arr[j]; j-- } arr[j+1] = t }
             return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
         }
-        $1 == test { c = $2; n[c]++; for (k = 4; k <= 10; k++) v[c, k, n[c]] = $k; if ($11 == "DIED") died[c] = 1 }
+        $1 == test { c = $2; n[c]++; for (k = 4; k <= 12; k++) v[c, k, n[c]] = $k; if ($11 == "DIED") died[c] = 1 }
         END {
             split(head, H, "|"); nc = split(order, C, ",")
-            printf "%-9s %12s %12s %12s %8s %10s %10s %10s\n", "chain", H[1], H[2], H[3], "ratio", "sender s", "recv s", "echo s"
+            printf "%-9s %12s %12s %12s %8s %10s %10s %10s %10s\n", "chain", H[1], H[2], H[3], "ratio", "sender s", "recv s", "echo s", "client s"
             for (i = 1; i <= nc; i++) {
                 c = C[i]; if (!(c in n)) continue
-                for (k = 4; k <= 10; k++) { m = 0; for (r = 1; r <= n[c]; r++) if (v[c, k, r] ~ /^[0-9.]+$/) a[++m] = v[c, k, r]; med[c, k] = m ? median(a, m) : "ERR" }
+                for (k = 4; k <= 12; k++) { m = 0; for (r = 1; r <= n[c]; r++) if (v[c, k, r] ~ /^[0-9.]+$/) a[++m] = v[c, k, r]; med[c, k] = m ? median(a, m) : "ERR" }
                 base = med["direct", 4]
                 ratio = (base + 0 > 0 && med[c, 4] != "ERR") ? sprintf(test == "latency" ? "%.2fx" : "%.0f%%", test == "latency" ? med[c, 4] / base : 100 * med[c, 4] / base) : "-"
                 s = (c == "direct") ? "-" : med[c, 7]; rv = (c == "direct") ? "-" : med[c, 8]
-                printf "%-9s %12s %12s %12s %8s %10s %10s %10s%s\n", c, med[c, 4], med[c, 5], (H[3] == "-" ? "" : med[c, 6]), ratio, s, rv, med[c, 9], (died[c] ? "  (a process DIED)" : "")
+                printf "%-9s %12s %12s %12s %8s %10s %10s %10s %10s%s\n", c, med[c, 4], med[c, 5], (H[3] == "-" ? "" : med[c, 6]), ratio, s, rv, med[c, 9], med[c, 12], (died[c] ? "  (a process DIED)" : "")
             }
         }' "$RAW" | tee -a "$OUTDIR/tables.txt"
 done
 echo
-echo "# sender s / recv s / echo s: CPU seconds (utime+stime) of that process during the measured load (wall ≈ ${SECS}s; latency ≤ 5s)"
+echo "# sender s / recv s / echo s / client s: CPU seconds (utime+stime) of that process (client: mmload) during the measured load (wall ≈ ${SECS}s; latency ≤ 5s)"
 echo "# sender = mmproxy send or haproxy (nbthread 1); recv = the receiving mmproxy; direct has neither"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit 0
 }
