@@ -115,9 +115,20 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
 
     public string LogReloaded(ILogger log, ProxyConfig config, ReloadPlan plan, int ports)
     {
+        if (options.AllowedDestinationsPath is { } destinations)
+        {
+            ArgumentNullException.ThrowIfNull(plan);
+            int entries = config.Listeners[0].Template.AllowedDestinations?.Entries.Count ?? 0;
+            ReloadLog.DestinationsReloaded(log, destinations, entries, plan.Reopen.Count > 0 ? "changed: the listener was reopened" : "unchanged");
+        }
+
         if (config.Listeners[0].Subnets is not { } subnets)
         {
-            ReloadLog.NothingToReload(log);
+            if (options.AllowedDestinationsPath is null)
+            {
+                ReloadLog.NothingToReload(log);
+            }
+
             return "Reloaded: no allowed subnets file";
         }
 

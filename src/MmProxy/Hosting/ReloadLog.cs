@@ -41,4 +41,8 @@ internal static partial class ReloadLog
     [LoggerMessage(EventId = 708, Level = LogLevel.Information,
         Message = "SIGHUP received: no allowed subnets file to reload (every peer stays allowed)")]
     public static partial void NothingToReload(ILogger logger);
+
+    [LoggerMessage(EventId = 709, Level = LogLevel.Information,
+        Message = "SIGHUP received: reloaded the allowed destinations from {Path} ({Count} entries; {Change})")]
+    public static partial void DestinationsReloaded(ILogger logger, string path, int count, string change);
 }

@@ -58,6 +58,10 @@ internal sealed class ProxyMetrics : IDisposable
             "UDP flows closed after --close-after without traffic");
         Meter.CreateObservableCounter("mmproxy.udp.datagrams.dropped", () => UdpLabelled(s => s.DroppedByReason, "reason"), "{datagram}",
             "UDP datagrams not forwarded, by reason");
+        Meter.CreateObservableCounter("mmproxy.udp.upstream.unreachable", () => Udp(s => s.UpstreamUnreachable), "{error}",
+            "ICMP unreachable reported on UDP flow sockets (nothing listens upstream yet); the flows live on");
+        Meter.CreateObservableCounter("mmproxy.udp.replies.failed", () => Udp(s => s.ReplyFailures), "{datagram}",
+            "UDP replies not sent back (the listening socket's buffer full, or a sender's SPP reply without its header)");
         Meter.CreateObservableCounter("mmproxy.udp.datagrams.received", () => UdpLabelled(s => s.ReceivedByHeader, "header"), "{datagram}",
             "UDP datagrams received from load balancers, by the listener's header format (--udp-header)");
         Meter.CreateObservableCounter("mmproxy.udp.datagrams", () => UdpPair(s => s.DatagramsToUpstream, s => s.DatagramsToClient), "{datagram}",

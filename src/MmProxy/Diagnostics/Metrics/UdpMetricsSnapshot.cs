@@ -13,4 +13,6 @@ internal readonly record struct UdpMetricsSnapshot(
     long BytesToUpstream,
     long BytesToClient,
     IReadOnlyList<KeyValuePair<string, long>> DroppedByReason,
-    IReadOnlyList<KeyValuePair<string, long>> ReceivedByHeader);
+    IReadOnlyList<KeyValuePair<string, long>> ReceivedByHeader,
+    long UpstreamUnreachable = 0,
+    long ReplyFailures = 0);

@@ -29,7 +29,7 @@ internal static class UdpMetricsSource
             }
 
             return new UdpMetricsSnapshot(activeFlows(), counters.FlowsCreated, counters.FlowsExpired,
-                counters.Forwarded, counters.Replies, counters.BytesForwarded, counters.ReplyBytes, dropped, received);
+                counters.Forwarded, counters.Replies, counters.BytesForwarded, counters.ReplyBytes, dropped, received, counters.UpstreamRefused, counters.ReplyFailures);
         };
     }
 
