@@ -23,8 +23,8 @@ internal static class EndPointParser
 
         // IPAddress.TryParse also takes "[::1]:443" and "1.2.3.4:80": only a lone address is port-less.
         bool lone = bracketed || !trimmed.Contains('[');
-        if (lone && IPAddress.TryParse(bare, out IPAddress? address)
-            && (bare.Contains(':') == (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)))
+        if (lone && Configuration.StrictIPAddress.TryParse(bare, out IPAddress? address)
+            && (bare.Contains(':') == (address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)))
         {
             endPoint = new IPEndPoint(address, 0);
             problem = null;

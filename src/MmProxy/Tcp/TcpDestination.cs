@@ -66,6 +66,9 @@ internal sealed class TcpDestination
         return selection;
     }
 
+    private static bool IsMulticast(IPAddress address) =>
+        address.IsIPv6Multicast || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (address.GetAddressBytes()[0] & 0xF0) == 0xE0);
+
     private string? Refusal(in ProxyAddress destination)
     {
         if (!destination.IsIP || destination.Port == 0)
@@ -75,8 +78,17 @@ internal sealed class TcpDestination
 
         IPAddress address = destination.ToIPAddress();
         address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+        // 0.0.0.0 and :: connect to this host (Linux), and the proxy's own listening addresses
+        // would chain it through itself or past another listener's allowed subnets: never, whatever the list says.
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast) || IsMulticast(address))
+        {
+            return "is not a unicast address";
+        }
+
         IPAddress listen = _listen.Address.IsIPv4MappedToIPv6 ? _listen.Address.MapToIPv4() : _listen.Address;
-        if (destination.Port == _listen.Port && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any) || listen.Equals(address)))
+        if ((destination.Port == _listen.Port && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any) || listen.Equals(address)))
+            || ListeningEndPoints.Contains(address, destination.Port))
         {
             return "is the proxy's own listening address";
         }

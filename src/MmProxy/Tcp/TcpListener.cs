@@ -48,7 +48,13 @@ internal sealed class TcpListener : IAsyncDisposable
     {
         int[]? fds = ListenSocket.OpenMany(endPoint, SocketType.Stream, count, backlog, out IPEndPoint bound, out SocketSetupResult failure, transparent);
         error = fds is null ? ListenErrorMessages.Describe(endPoint, udp: false, failure) : null;
-        return fds is null ? null : new TcpListener(fds, bound, backlog);
+        if (fds is null)
+        {
+            return null;
+        }
+
+        ListeningEndPoints.Add(bound);
+        return new TcpListener(fds, bound, backlog);
     }
 
     /// <summary>
@@ -118,5 +124,7 @@ internal sealed class TcpListener : IAsyncDisposable
         {
             _ = Descriptor.Close(fd);
         }
+
+        ListeningEndPoints.Remove(EndPoint);
     }
 }

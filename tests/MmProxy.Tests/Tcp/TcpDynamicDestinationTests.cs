@@ -53,6 +53,32 @@ public sealed class TcpDynamicDestinationTests
         Assert.True(rig.Logged(109, "own listening address"));
     }
 
+    [Theory]
+    [InlineData("0.0.0.0", "not a unicast address")] // Linux connects 0.0.0.0 to this host
+    [InlineData("224.0.0.1", "not a unicast address")]
+    public async Task An_unspecified_or_multicast_destination_is_refused_whatever_the_list(string address, string reason)
+    {
+        await using TcpLoopRig rig = Start("0.0.0.0/0");
+        using Socket socket = await rig.ConnectAsync();
+        await Loopback.SendAllAsync(socket, Encoding.ASCII.GetBytes($"PROXY TCP4 127.0.0.5 {address} 40000 {rig.EndPoint.Port}\r\n"));
+        await Loopback.AssertResetAsync(socket);
+        await rig.WaitUntilAsync(() => rig.Counters.DestinationRefused == 1, "the refusal counted");
+        Assert.True(rig.Logged(109, reason));
+    }
+
+    [Fact]
+    public async Task Another_listener_of_the_process_is_never_a_destination()
+    {
+        await using TcpLoopRig other = TcpLoopRig.Start();
+        await using TcpLoopRig rig = Start("127.0.0.0/8");
+        using Socket socket = await rig.ConnectAsync();
+        await Loopback.SendAllAsync(socket, Encoding.ASCII.GetBytes($"PROXY TCP4 127.0.0.5 127.0.0.1 40000 {other.EndPoint.Port}\r\n"));
+        await Loopback.AssertResetAsync(socket);
+        await rig.WaitUntilAsync(() => rig.Counters.DestinationRefused == 1, "the refusal counted");
+        Assert.True(rig.Logged(109, "own listening address"));
+        Assert.Equal(0, other.Counters.Accepted);
+    }
+
     [Fact]
     public async Task Local_headers_are_closed_without_targets_and_go_to_them_when_given()
     {
