@@ -20,6 +20,11 @@ internal sealed class ProcessSignals : IDisposable
     public ProcessSignals(CancellationToken cancellationToken)
     {
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // `nohup mmproxy` inherits SIGHUP ignored, which would hide it from the registration below
+        // (the reload). SIGINT/SIGTERM stay as inherited: the runtime took over at start-up what it
+        // could, and a default action restored now would kill the process without draining.
+        Interop.SignalDisposition.RestoreDefault(Interop.SignalDisposition.SigHup);
         _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
         _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);

@@ -16,6 +16,10 @@ internal static unsafe partial class LibC
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
 
+    /// <summary>signal(2) with SIG_DFL (0) or SIG_IGN (1) as the handler; returns the previous one.</summary>
+    [LibraryImport(Name, EntryPoint = "signal", SetLastError = true)]
+    internal static partial nint Signal(int signal, nint handler);
+
     [LibraryImport(Name, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(int fd, void* buffer, nuint count);
 

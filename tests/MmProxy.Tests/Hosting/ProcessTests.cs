@@ -93,6 +93,38 @@ public sealed class ProcessTests
         }
     }
 
+    /// <summary>`nohup` hands over SIGHUP ignored; the reload must work all the same.</summary>
+    [Fact]
+    public async Task Sighup_reloads_even_when_the_process_inherited_it_ignored()
+    {
+        var info = new ProcessStartInfo("nohup")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { Binary(), "-l", "127.0.0.1:0" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using Process process = Process.Start(info) ?? throw new InvalidOperationException("cannot start nohup mmproxy");
+        try
+        {
+            await ReadUntilAsync(process, "Startup took");
+            await SignalAsync(process, "HUP");
+            await ReadUntilAsync(process, "SIGHUP received");
+            await SignalAsync(process, "TERM");
+            await ReadUntilAsync(process, "Stopped");
+            Assert.Equal(0, await ExitCodeAsync(process));
+        }
+        finally
+        {
+            process.Kill();
+        }
+    }
+
     [Fact]
     public async Task A_retired_environment_switch_is_named_and_ignored()
     {
