@@ -118,8 +118,9 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
         if (options.AllowedDestinationsPath is { } destinations)
         {
             ArgumentNullException.ThrowIfNull(plan);
-            int entries = config.Listeners[0].Template.AllowedDestinations?.Entries.Count ?? 0;
-            ReloadLog.DestinationsReloaded(log, destinations, entries, plan.Reopen.Count > 0 ? "changed: the listener was reopened" : "unchanged");
+            AllowedDestinations? next = config.Listeners[0].Template.AllowedDestinations;
+            bool changed = plan.Keep.Any(k => !Equals(k.Old.Options.AllowedDestinations, k.New.Options.AllowedDestinations));
+            ReloadLog.DestinationsReloaded(log, destinations, next?.Entries.Count ?? 0, changed ? "changed, in force for new connections" : "unchanged");
         }
 
         if (config.Listeners[0].Subnets is not { } subnets)

@@ -13,6 +13,9 @@ internal interface IRunningListener : IAsyncDisposable
     /// <summary>Swappable: a reload replaces the snapshot under running sockets.</summary>
     AllowedSubnetsProvider Subnets { get; }
 
+    /// <summary>A dynamic destination's allow list, swapped by a reload like the subnets; null otherwise.</summary>
+    AllowedDestinationsProvider? Destinations { get; }
+
     /// <summary>Faults when the listener dies; never completes otherwise.</summary>
     Task Completion { get; }
 

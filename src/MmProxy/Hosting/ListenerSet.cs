@@ -141,6 +141,10 @@ internal sealed class ListenerSet : IAsyncDisposable
         {
             IRunningListener listener = _open[old.Key].Listener;
             listener.Subnets.Replace(next.Subnets);
+            if (next.Options.AllowedDestinations is { } destinations)
+            {
+                listener.Destinations?.Replace(destinations);
+            }
             lock (_gate)
             {
                 _open[old.Key] = (next, listener);

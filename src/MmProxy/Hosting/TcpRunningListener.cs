@@ -20,9 +20,12 @@ internal sealed class TcpRunningListener : IRunningListener
         _counters = counters;
         _time = time;
         Subnets = new AllowedSubnetsProvider(subnets);
+        Destinations = options.AllowedDestinations is { } destinations ? new AllowedDestinationsProvider(destinations) : null;
     }
 
     public AllowedSubnetsProvider Subnets { get; }
+
+    public AllowedDestinationsProvider? Destinations { get; }
 
     public Task Completion => _listener.Completion;
 
@@ -39,7 +42,7 @@ internal sealed class TcpRunningListener : IRunningListener
         return listener is null ? null : new TcpRunningListener(listener, options, subnets, counters, time);
     }
 
-    public string? Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time);
+    public string? Start(ILoggerFactory loggerFactory) => _listener.Start(_options, Subnets, _counters, loggerFactory, _time, Destinations);
 
     /// <summary>Stops accepting; connections already accepted run to their end.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();

@@ -23,6 +23,8 @@ internal sealed class UdpRunningListener : IRunningListener
 
     public AllowedSubnetsProvider Subnets { get; }
 
+    public AllowedDestinationsProvider? Destinations => null;
+
     public Task Completion => _listener.Completion;
 
     public int SocketCount => _listener.Count;

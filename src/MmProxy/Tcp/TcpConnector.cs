@@ -25,13 +25,14 @@ internal sealed class TcpConnector
     private readonly NativeSocketAddress _targetV6Address;
 
     /// <param name="listen">The listening socket's address (a dynamic destination may never be it).</param>
-    public TcpConnector(TcpLoopContext context, TcpRelay relay, IPEndPoint listen)
+    /// <param name="destinations">--allowed-destinations as it is now (a reload swaps it).</param>
+    public TcpConnector(TcpLoopContext context, TcpRelay relay, IPEndPoint listen, Configuration.AllowedDestinationsProvider? destinations = null)
     {
         _context = context;
         _relay = relay;
         _targetV4 = context.Options.TargetV4;
         _targetV6 = context.Options.TargetV6;
-        _destination = new TcpDestination(context.Options, new TargetSelector(_targetV4, _targetV6), listen);
+        _destination = new TcpDestination(context.Options, new TargetSelector(_targetV4, _targetV6), listen, destinations);
         _targetV4Address = NativeSocketAddress.FromIPEndPoint(_targetV4);
         _targetV6Address = NativeSocketAddress.FromIPEndPoint(_targetV6);
     }

@@ -16,12 +16,14 @@ internal sealed class TcpDestination
     private readonly ProxyOptions _options;
     private readonly TargetSelector _selector;
     private readonly IPEndPoint _listen;
+    private readonly AllowedDestinationsProvider? _destinations;
 
-    public TcpDestination(ProxyOptions options, TargetSelector selector, IPEndPoint listen)
+    public TcpDestination(ProxyOptions options, TargetSelector selector, IPEndPoint listen, AllowedDestinationsProvider? destinations = null)
     {
         _options = options;
         _selector = selector;
         _listen = listen;
+        _destinations = destinations ?? (options.AllowedDestinations is { } d ? new AllowedDestinationsProvider(d) : null);
     }
 
     /// <summary>The target and bind address; <paramref name="refused"/> says why a dynamic destination is not served (the selection is then empty).</summary>
@@ -93,6 +95,6 @@ internal sealed class TcpDestination
             return "is the proxy's own listening address";
         }
 
-        return _options.AllowedDestinations!.Contains(address, destination.Port) ? null : "is not in --allowed-destinations";
+        return _destinations!.Current.Contains(address, destination.Port) ? null : "is not in --allowed-destinations";
     }
 }

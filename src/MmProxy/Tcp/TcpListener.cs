@@ -61,13 +61,15 @@ internal sealed class TcpListener : IAsyncDisposable
     /// Starts one loop per socket; every connection goes through <paramref name="subnets"/> and
     /// <paramref name="options"/>. The reason when a loop cannot be created (none runs then), or null.
     /// </summary>
-    public string? Start(ProxyOptions options, AllowedSubnetsProvider subnets, ProxyCounters counters, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <param name="destinations">--allowed-destinations, swappable by a reload; null without a dynamic destination.</param>
+    public string? Start(ProxyOptions options, AllowedSubnetsProvider subnets, ProxyCounters counters, ILoggerFactory loggerFactory, TimeProvider time,
+        AllowedDestinationsProvider? destinations = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _log = loggerFactory.CreateLogger(LogCategories.Proxy);
         var context = new TcpListenerContext(options, subnets, counters, loggerFactory.CreateLogger(LogCategories.Connection), _log,
-            new TcpAcceptLimits(EndPoint, _log, time), time);
+            new TcpAcceptLimits(EndPoint, _log, time), time, destinations);
         var loops = new TcpLoop[_fds.Length];
         for (int i = 0; i < _fds.Length; i++)
         {

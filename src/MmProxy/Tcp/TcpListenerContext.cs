@@ -12,4 +12,5 @@ internal sealed record TcpListenerContext(
     ILogger ConnectionLog,
     ILogger ProxyLog,
     TcpAcceptLimits Limits,
-    TimeProvider Time);
+    TimeProvider Time,
+    AllowedDestinationsProvider? Destinations = null);

@@ -35,7 +35,7 @@ internal sealed class TcpLoop : ILoopHandler
         var pool = new TcpConnectionPool(loop.Epoll, CreatePipes(options), listener.Counters);
         _context = new TcpLoopContext(options, loop.Clock, pool, listener.Counters, listener.ConnectionLog, listener.ProxyLog);
         _relay = new TcpRelay(_context);
-        _connector = new TcpConnector(_context, _relay, RawSocket.LocalEndPoint(listenFd) ?? options.ListenEndPoint);
+        _connector = new TcpConnector(_context, _relay, RawSocket.LocalEndPoint(listenFd) ?? options.ListenEndPoint, listener.Destinations);
         _header = new TcpHeaderReader(_context, _connector);
         ITcpConnectionStart start = options.Role == ListenerRole.Send ? new TcpHeaderSender(_context, _connector) : _header;
         _acceptor = new TcpAcceptor(_context, loop.Epoll, listenFd, listener.Limits, listener.Subnets, start);

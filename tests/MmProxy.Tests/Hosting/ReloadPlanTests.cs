@@ -84,6 +84,17 @@ public sealed class ReloadPlanTests
         Assert.Empty(plan.Reopen);
     }
 
+    [Fact]
+    public void A_changed_allowed_destinations_list_keeps_the_listener_its_list_is_swapped()
+    {
+        const string Listener = """{"listeners": [{"listen": "0.0.0.0:1", "dynamicDestination": true, "allowedDestinations": [ENTRY]}]}""";
+        var before = Units(Listener.Replace("ENTRY", "\"127.0.0.1/32 80\"", StringComparison.Ordinal));
+        ReloadPlan plan = ReloadPlan.Create(before, Units(Listener.Replace("ENTRY", "\"127.0.0.1/32 80-81\"", StringComparison.Ordinal)));
+        (ListenerUnit old, ListenerUnit next) = Assert.Single(plan.Keep);
+        Assert.Empty(plan.Reopen);
+        Assert.NotEqual(old.Options.AllowedDestinations, next.Options.AllowedDestinations);
+    }
+
     [Theory]
     [InlineData("\"closeAfter\": \"5s\"")]
     [InlineData("\"maxUdpFlows\": 10")]

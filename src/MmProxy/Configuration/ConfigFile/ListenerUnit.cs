@@ -40,7 +40,15 @@ internal sealed class ListenerUnit
     private static ProxyOptions Applicable(ProxyOptions o)
     {
         var defaults = new ProxyOptions();
-        ProxyOptions common = o with { AllowedSubnetsPath = null, Verbosity = defaults.Verbosity, LogFormat = defaults.LogFormat };
+        // The allow lists are swapped under running sockets; their files' paths do not matter either.
+        ProxyOptions common = o with
+        {
+            AllowedSubnetsPath = null,
+            AllowedDestinations = null,
+            AllowedDestinationsPath = null,
+            Verbosity = defaults.Verbosity,
+            LogFormat = defaults.LogFormat,
+        };
         return o.Protocol == TransportProtocol.Tcp
             ? common with { CloseAfter = defaults.CloseAfter, MaxUdpFlows = defaults.MaxUdpFlows, UdpGso = defaults.UdpGso, UdpHeader = defaults.UdpHeader }
             : common with
