@@ -4,7 +4,7 @@ namespace MmProxy.Configuration;
 
 /// <summary>
 /// Where --dynamic-destination may connect: the header's destination must fall in one entry. An
-/// immutable value, compared by its entries, so a reload that changes the list reopens the listener.
+/// immutable value, compared by its entries (a reload swaps it under the running listener when it changes).
 /// </summary>
 internal sealed class AllowedDestinations : IEquatable<AllowedDestinations>
 {

@@ -59,7 +59,7 @@ internal sealed class FlagsConfigSource(ProxyOptions options) : IConfigSource
                 return ConfigLoadResult.Failure(destinations.Error!, warnings);
             }
 
-            // Part of the settings: a changed list reopens the listener on SIGHUP.
+            // Read anew on every SIGHUP; a changed list is swapped under the running listener.
             template = options with { AllowedDestinations = destinations.Destinations };
         }
 
