@@ -108,7 +108,11 @@ internal static class SettingOptions
     }
 
     /// <summary>-4/-6: IP:PORT, or the address alone (port 0: the port the client connected to).</summary>
-    public static IPEndPoint? ParseTarget(ArgumentResult result)
+    public static IPEndPoint? ParseTarget(ArgumentResult result) => ParseAddress(result, target: true);
+
+    public static IPEndPoint? ParseEndPoint(ArgumentResult result) => ParseAddress(result, target: false);
+
+    private static IPEndPoint? ParseAddress(ArgumentResult result, bool target)
     {
         string? text = SingleToken(result);
         if (text is null)
@@ -116,24 +120,12 @@ internal static class SettingOptions
             return null;
         }
 
-        if (!EndPointParser.TryParseTarget(text, out IPEndPoint? endPoint, out string? problem))
-        {
-            result.AddError($"{OptionName(result)}: invalid address '{text}': {problem}");
-            return null;
-        }
-
-        return endPoint;
-    }
-
-    public static IPEndPoint? ParseEndPoint(ArgumentResult result)
-    {
-        string? text = SingleToken(result);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (!EndPointParser.TryParse(text, out IPEndPoint? endPoint, out string? problem))
+        IPEndPoint? endPoint;
+        string? problem;
+        bool parsed = target
+            ? EndPointParser.TryParseTarget(text, out endPoint, out problem)
+            : EndPointParser.TryParse(text, out endPoint, out problem);
+        if (!parsed)
         {
             result.AddError($"{OptionName(result)}: invalid address '{text}': {problem}");
             return null;

@@ -17,19 +17,7 @@ internal sealed class UdpCounters
     private long _flowsExpired;
     private long _receiveErrors;
 
-    public long Received
-    {
-        get
-        {
-            long total = 0;
-            for (int i = 0; i < _receivedByHeader.Length; i++)
-            {
-                total += Volatile.Read(ref _receivedByHeader[i]);
-            }
-
-            return total;
-        }
-    }
+    public long Received => Sum(_receivedByHeader);
 
     /// <summary>Datagrams received by listeners of one header format.</summary>
     public long ReceivedBy(UdpHeaderFormat format) => Volatile.Read(ref _receivedByHeader[(int)format]);
@@ -51,19 +39,7 @@ internal sealed class UdpCounters
 
     public long Dropped(UdpDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
 
-    public long DroppedTotal
-    {
-        get
-        {
-            long total = 0;
-            for (int i = 0; i < _dropped.Length; i++)
-            {
-                total += Volatile.Read(ref _dropped[i]);
-            }
-
-            return total;
-        }
-    }
+    public long DroppedTotal => Sum(_dropped);
 
     /// <summary>"invalid header 3, v1 1" (non-zero reasons only) or "none"; for the final log line.</summary>
     public string DescribeDrops()
@@ -135,6 +111,17 @@ internal sealed class UdpCounters
     public void OnFlowExpired() => Interlocked.Increment(ref _flowsExpired);
 
     public void OnReceiveError() => Interlocked.Increment(ref _receiveErrors);
+
+    private static long Sum(long[] counters)
+    {
+        long total = 0;
+        for (int i = 0; i < counters.Length; i++)
+        {
+            total += Volatile.Read(ref counters[i]);
+        }
+
+        return total;
+    }
 
     public void OnDropped(UdpDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
 }
