@@ -54,7 +54,7 @@ internal sealed class TcpDestination
 
         if (selection.Succeeded && selection.Target!.Port == 0)
         {
-            int port = RawSocket.TryGetLocalAddress(c.ClientFd, out NativeSocketAddress local) && local.TryGetProxyAddress(out ProxyAddress reached) ? reached.Port : 0;
+            int port = RawSocket.TryGetLocalAddress(c.ClientFd, out NativeSocketAddress local) ? local.Port : 0;
             if (port == 0 || port == _listen.Port)
             {
                 // Not steered by TPROXY: the "original destination" is this listener, which must not connect to itself.
@@ -88,9 +88,8 @@ internal sealed class TcpDestination
             return "is not a unicast address";
         }
 
-        IPAddress listen = _listen.Address.IsIPv4MappedToIPv6 ? _listen.Address.MapToIPv4() : _listen.Address;
-        if ((destination.Port == _listen.Port && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any) || listen.Equals(address)))
-            || ListeningEndPoints.Contains(address, destination.Port))
+        // This listener is one of them (TcpListener registers every socket it opens).
+        if (ListeningEndPoints.Contains(address, destination.Port))
         {
             return "is the proxy's own listening address";
         }
