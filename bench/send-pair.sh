@@ -20,6 +20,7 @@
 { # one group, parsed before it runs: editing the script during a run is safe
 set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/netns.sh"
 SHARED=${MMBENCH_DIR:-$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd)}
 SECS=10; CONNS=50; REPEATS=3; WARMUP=3; TESTS=tput,connrate,latency; CHAINS=direct,mmproxy,haproxy
 OUTDIR=""; PIN=1; INNER=0
@@ -63,28 +64,12 @@ if [ "$INNER" = 0 ]; then
     fi
     [ -n "$OUTDIR" ] || OUTDIR=${TMPDIR:-/tmp}/mmsend-bench/$(date +%Y%m%d-%H%M%S)
     mkdir -p "$OUTDIR"
-    NS=mmsend-$$
-    cleanup() {
-        local p
-        for p in $(ip netns pids "$NS" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
-        sleep 0.3
-        for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-        ip netns del "$NS" 2>/dev/null
-    }
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    ip netns add "$NS" || exit 1
-    MMPROXY_BIN=$MMPROXY_BIN ip netns exec "$NS" bash "$HERE/send-pair.sh" "${ARGS[@]}" --inner -O "$OUTDIR"
-    exit $?
+    bench_in_netns "mmsend-$$" "$MMPROXY_BIN" "$HERE/send-pair.sh" "${ARGS[@]}" -O "$OUTDIR"
 fi
 
 # ------------------------------------------------------------------ inner part (in the namespace)
-ip link set lo up
 # The receiving mmproxy's replies come back through loopback (as on a service host).
-ip rule add from 127.0.0.1/8 iif lo table 123
-ip route add local 0.0.0.0/0 dev lo table 123
-ip -6 rule add from ::1/128 iif lo table 123
-ip -6 route add local ::/0 dev lo table 123
+bench_loopback_routes
 sysctl -q -w net.ipv4.ip_local_port_range="10000 65000" >/dev/null 2>&1
 sysctl -q -w net.core.somaxconn=4096 >/dev/null 2>&1
 NCPU=$(nproc)

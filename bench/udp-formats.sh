@@ -35,6 +35,7 @@
 { # the whole script is one group, parsed before it runs: editing it during a run is safe
 set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/netns.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED=$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd)
 OUT=${MMPROXY_BENCH_OUT:-/tmp/mmproxy-bench}
@@ -89,28 +90,12 @@ if [ "$INNER" = 0 ]; then
     [ -x "$BIN" ] || { echo "no mmproxy binary at $BIN (set MMPROXY_BIN, or run without --no-build)" >&2; exit 1; }
     [ -n "$OUTDIR" ] || OUTDIR=${TMPDIR:-/tmp}/mmbench-results/$(date +%Y%m%d-%H%M%S)-udp-formats
     mkdir -p "$OUTDIR"
-    NS=mmt-udpfmt-$$
-    cleanup() {
-        local p
-        for p in $(ip netns pids "$NS" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
-        sleep 0.3
-        for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-        ip netns del "$NS" 2>/dev/null
-    }
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    ip netns add "$NS" || exit 1
-    MMPROXY_BIN=$BIN ip netns exec "$NS" bash "$HERE/udp-formats.sh" "${ARGS[@]}" --inner -O "$OUTDIR"
-    exit $?
+    bench_in_netns "mmt-udpfmt-$$" "$BIN" "$HERE/udp-formats.sh" "${ARGS[@]}" -O "$OUTDIR"
 fi
 
 # ---------------------------------------------------------------- inner part (in the netns)
-ip link set lo up
 # The upstream's replies go to the spoofed client addresses: deliver them to the proxy via loopback.
-ip rule add from 127.0.0.1/8 iif lo table 123
-ip route add local 0.0.0.0/0 dev lo table 123
-ip -6 rule add from ::1/128 iif lo table 123
-ip -6 route add local ::/0 dev lo table 123
+bench_loopback_routes
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
     PIN_LOAD="taskset -c 0"; PIN_PROXY="taskset -c 1"; PINDESC="proxy on CPU1; load generator + echo server on CPU0"
 else
