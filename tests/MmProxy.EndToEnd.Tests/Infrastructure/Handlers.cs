@@ -6,7 +6,10 @@ namespace MmProxy.EndToEnd.Tests.Infrastructure;
 internal static class Handlers
 {
     /// <summary>Echoes everything; on end of stream shuts its write side and closes.</summary>
-    public static async Task Echo(UpstreamConnection c)
+    public static Task Echo(UpstreamConnection c) => EchoThen(c, ReadOnlyMemory<byte>.Empty);
+
+    /// <summary>Echoes everything; on end of stream writes <paramref name="trailer"/> (data on the half-closed direction), then shuts its write side and closes.</summary>
+    public static async Task EchoThen(UpstreamConnection c, ReadOnlyMemory<byte> trailer)
     {
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
@@ -31,6 +34,11 @@ internal static class Handlers
             await Streams.SendAllAsync(c.Socket, buffer.AsMemory(0, n));
         }
         c.Received = new ReceiveResult(total, "", StreamEnd.Eof, null);
+        if (!trailer.IsEmpty)
+        {
+            await Streams.SendAllAsync(c.Socket, trailer);
+        }
+
         c.Socket.Shutdown(SocketShutdown.Send);
         c.Socket.Dispose();
     }

@@ -16,38 +16,7 @@ internal static class TcpExchange
     public static readonly byte[] Trailer = Encoding.ASCII.GetBytes("trailer after the client's FIN\n");
 
     /// <summary>Upstream side: echo to end of stream, then the trailer, then FIN.</summary>
-    public static async Task EchoThenTrailer(UpstreamConnection c)
-    {
-        byte[] buffer = new byte[64 * 1024];
-        long total = 0;
-        while (true)
-        {
-            int n;
-            try
-            {
-                n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
-            }
-            catch (SocketException e)
-            {
-                c.Received = new ReceiveResult(total, "", e.SocketErrorCode == SocketError.ConnectionReset ? StreamEnd.Reset : StreamEnd.Error, e.SocketErrorCode.ToString());
-                c.Socket.Dispose();
-                return;
-            }
-
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-            await Streams.SendAllAsync(c.Socket, buffer.AsMemory(0, n));
-        }
-
-        c.Received = new ReceiveResult(total, "", StreamEnd.Eof, null);
-        await Streams.SendAllAsync(c.Socket, Trailer);
-        c.Socket.Shutdown(SocketShutdown.Send);
-        c.Socket.Dispose();
-    }
+    public static Task EchoThenTrailer(UpstreamConnection c) => Handlers.EchoThen(c, Trailer);
 
     /// <summary>Client side: the pattern out, FIN, then every echoed byte and the trailer, then end of stream.</summary>
     public static async Task RunAsync(Socket client, int length = Length)
